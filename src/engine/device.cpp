@@ -1,0 +1,39 @@
+#include "engine/device.h"
+
+#include <torch/torch.h>
+
+#include <fstream>
+
+namespace pictor::engine {
+
+std::string ComputePolicy::describe() const {
+  return std::string(device.is_cuda() ? "cuda" : "cpu") + "/" +
+         (dtype == c10::kBFloat16 ? "bf16" : dtype == c10::kHalf ? "fp16" : "fp32");
+}
+
+bool cpu_has_native_bf16() {
+  std::ifstream in("/proc/cpuinfo");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("flags", 0) == 0)
+      return line.find("avx512_bf16") != std::string::npos || line.find("amx_bf16") != std::string::npos;
+  }
+  return false;
+}
+
+ComputePolicy choose_policy(const std::string& requested) {
+  ComputePolicy p;
+  if (torch::cuda::is_available()) p.device = c10::Device(c10::kCUDA, 0);
+  if (requested == "bf16") p.dtype = c10::kBFloat16;
+  else if (requested == "fp32") p.dtype = c10::kFloat;
+  else p.dtype = (p.device.is_cuda() || cpu_has_native_bf16()) ? c10::kBFloat16 : c10::kFloat;
+  return p;
+}
+
+void set_threads(int threads) {
+  if (threads > 0) {
+    torch::set_num_threads(threads);
+  }
+}
+
+}  // namespace pictor::engine

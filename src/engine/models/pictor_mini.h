@@ -1,0 +1,75 @@
+#pragma once
+// pictor-mini: the embedded default model (docs/models/pictor-mini.md). A closed-vocabulary text
+// encoder and a pixel-space UNet with cross-attention, trained with rectified flow. One set of
+// weights serves text-to-image and image+mask edits: the UNet always sees 8 input channels,
+// [noisy image(3), source image(3), mask(1), has-source flag(1)]; text-to-image passes zeros for
+// the source, ones for the mask and 0 for the flag.
+// Checkpoint keys are the registered module names below ("text.…", "unet.…").
+#include <torch/nn/module.h>
+#include <torch/nn/modules/container/modulelist.h>
+#include <torch/nn/modules/conv.h>
+#include <torch/nn/modules/embedding.h>
+#include <torch/nn/modules/linear.h>
+#include <torch/nn/modules/normalization.h>
+
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+
+namespace pictor::engine {
+
+struct PictorMiniConfig {
+  int64_t image_size = 64;    // native resolution (square)
+  int64_t in_channels = 8;    // see the file comment
+  int64_t out_channels = 3;   // velocity in pixel space
+  std::vector<int64_t> channels = {32, 64, 128, 256};  // per UNet level, full resolution first
+  std::vector<int64_t> attention = {0, 0, 1, 2};       // 0 none, 1 cross-attn, 2 self+cross
+  int64_t head_dim = 32;
+  int64_t time_dim = 256;
+  int64_t text_dim = 192;
+  int64_t text_layers = 3;
+  int64_t text_heads = 4;
+  int64_t max_tokens = 40;
+  int64_t vocab_size = 0;  // tokenizer's size, set from the vocabulary
+
+  std::string to_json() const;
+  static Result<PictorMiniConfig> from_json(const std::string& json);
+};
+
+// Pre-LN transformer over the prompt tokens.
+class TextEncoderImpl : public torch::nn::Module {
+ public:
+  explicit TextEncoderImpl(const PictorMiniConfig& c);
+  // ids: [N, L] int64, pad: [N, L] bool (true = padding) → tokens [N, L, D], pooled [N, D]
+  std::pair<at::Tensor, at::Tensor> forward(const at::Tensor& ids, const at::Tensor& pad);
+
+ private:
+  torch::nn::Embedding token_embedding_{nullptr};
+  at::Tensor position_embedding_;
+  torch::nn::ModuleList layers_;
+  torch::nn::LayerNorm final_norm_{nullptr};
+};
+TORCH_MODULE(TextEncoder);
+
+class UNetImpl;  // defined in pictor_mini.cpp
+
+class PictorMiniImpl : public torch::nn::Module {
+ public:
+  explicit PictorMiniImpl(const PictorMiniConfig& c);
+  // Encodes prompts once per request. ids/pad: [N, L] → context [N, L, D], pooled [N, D]
+  std::pair<at::Tensor, at::Tensor> encode_text(const at::Tensor& ids, const at::Tensor& pad);
+  // x: [N, 8, S, S] (see file comment), t: [N] in [0, 1] (1 = pure noise),
+  // context: [N, L, D], pooled: [N, D], pad: [N, L] → velocity [N, 3, S, S]
+  at::Tensor forward(const at::Tensor& x, const at::Tensor& t, const at::Tensor& context,
+                     const at::Tensor& pooled, const at::Tensor& pad);
+  const PictorMiniConfig& config() const { return config_; }
+
+ private:
+  PictorMiniConfig config_;
+  TextEncoder text_{nullptr};
+  std::shared_ptr<UNetImpl> unet_;
+};
+TORCH_MODULE(PictorMini);
+
+}  // namespace pictor::engine

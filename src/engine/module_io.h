@@ -1,0 +1,26 @@
+#pragma once
+// Loading and saving a torch::nn::Module by its registered names (the checkpoint's own keys).
+// Loading is strict: every missing, unexpected and mis-shaped tensor is reported in one error.
+#include <torch/nn/module.h>
+
+#include <string>
+
+#include "core/status.h"
+#include "engine/weights/safetensors.h"
+
+namespace pictor::engine {
+
+// Copies tensors named `prefix + parameter name` from `file` into `module` (converting dtype).
+// Tensors in the file that start with `prefix` but match no parameter are "unexpected".
+Status load_module_strict(torch::nn::Module& module, const weights::SafetensorsFile& file,
+                          const std::string& prefix = "");
+
+// Adds every parameter and buffer of `module` as `prefix + name` in `dtype` (kFloat or kBFloat16).
+void add_module_tensors(const torch::nn::Module& module, weights::SafetensorsWriter& writer,
+                        c10::ScalarType dtype, const std::string& prefix = "");
+
+// Tensor <-> safetensors helpers. `info` data is copied.
+at::Tensor tensor_from_info(const weights::TensorInfo& info);
+void add_tensor(weights::SafetensorsWriter& writer, const std::string& name, const at::Tensor& t);
+
+}  // namespace pictor::engine

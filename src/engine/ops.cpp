@@ -1,0 +1,29 @@
+#include "engine/ops.h"
+
+#include <torch/torch.h>
+
+#include <cmath>
+
+namespace pictor::engine {
+
+at::Tensor attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
+                     const at::Tensor& key_padding) {
+  const double scale = 1.0 / std::sqrt(double(q.size(-1)));
+  auto scores = torch::matmul(q, k.transpose(-2, -1)) * scale;  // [B, H, Lq, Lk]
+  if (key_padding.defined()) {
+    scores = scores.masked_fill(key_padding.view({key_padding.size(0), 1, 1, key_padding.size(1)}),
+                                -std::numeric_limits<float>::infinity());
+  }
+  return torch::matmul(torch::softmax(scores, -1), v);
+}
+
+at::Tensor timestep_embedding(const at::Tensor& t, int64_t dim, double max_period) {
+  const int64_t half = dim / 2;
+  auto freqs = torch::exp(-std::log(max_period) *
+                          torch::arange(half, t.options().dtype(torch::kFloat)) / double(half));
+  // Scale t∈[0,1] up so the low frequencies still vary across the range.
+  auto args = (t.to(torch::kFloat) * 1000.0).unsqueeze(1) * freqs.unsqueeze(0);  // [N, half]
+  return torch::cat({torch::cos(args), torch::sin(args)}, 1).to(t.dtype());
+}
+
+}  // namespace pictor::engine

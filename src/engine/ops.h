@@ -1,0 +1,16 @@
+#pragma once
+// Small tensor functions shared by model families. Version differences of libtorch (e.g. fused
+// scaled-dot-product attention from 2.0 on) stay behind these functions.
+#include <ATen/core/Tensor.h>
+
+namespace pictor::engine {
+
+// q: [B, H, Lq, D], k/v: [B, H, Lk, D], key_padding: [B, Lk] bool (true = ignore) or undefined.
+// returns [B, H, Lq, D]
+at::Tensor attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
+                     const at::Tensor& key_padding = {});
+
+// t: [N] in [0, 1] → [N, dim] sinusoidal features (dim even).
+at::Tensor timestep_embedding(const at::Tensor& t, int64_t dim, double max_period = 10000.0);
+
+}  // namespace pictor::engine

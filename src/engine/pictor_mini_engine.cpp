@@ -1,0 +1,159 @@
+#include "engine/pictor_mini_engine.h"
+
+#include <torch/torch.h>
+
+#include <chrono>
+
+#include "engine/device.h"
+#include "engine/models/pictor_mini_file.h"
+#include "engine/noise.h"
+#include "engine/samplers/flow_euler.h"
+#include "engine/tokenizers/word_tokenizer.h"
+
+namespace pictor::engine {
+
+namespace {
+
+double seconds_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+int metadata_int(const std::map<std::string, std::string>& m, const char* key, int fallback) {
+  auto it = m.find(key);
+  if (it == m.end()) return fallback;
+  try { return std::stoi(it->second); } catch (...) { return fallback; }
+}
+double metadata_double(const std::map<std::string, std::string>& m, const char* key, double fallback) {
+  auto it = m.find(key);
+  if (it == m.end()) return fallback;
+  try { return std::stod(it->second); } catch (...) { return fallback; }
+}
+
+class PictorMiniEngine final : public Engine {
+ public:
+  PictorMiniEngine(PictorMiniFile file, ComputePolicy policy, ModelInfo info)
+      : file_(std::move(file)), policy_(policy), info_(std::move(info)),
+        tokenizer_(file_.vocabulary, int(file_.model->config().max_tokens)) {
+    file_.model->to(policy_.device, policy_.dtype);
+    steps_[0] = metadata_int(file_.metadata, "pictor.steps_low", 8);
+    steps_[1] = metadata_int(file_.metadata, "pictor.steps_medium", 16);
+    steps_[2] = metadata_int(file_.metadata, "pictor.steps_high", 32);
+    guidance_ = metadata_double(file_.metadata, "pictor.guidance", 4.0);
+    shift_ = metadata_double(file_.metadata, "pictor.shift", 1.0);
+  }
+
+  const ModelInfo& info() const override { return info_; }
+
+  int steps_for(Quality q) const override {
+    switch (q) {
+      case Quality::kLow: return steps_[0];
+      case Quality::kHigh: return steps_[2];
+      default: return steps_[1];
+    }
+  }
+
+  Result<GenerateResult> generate(const GenerateRequest& req, const ProgressFn& progress,
+                                  const std::atomic<bool>* cancel) override {
+    PICTOR_RETURN_IF_ERROR(validate_request(req));
+    if (!req.images.empty() || req.mask)
+      return unsupported("these pictor-mini weights are text-to-image only: image inputs need weights trained for edits");
+    try {
+      return run(req, progress, cancel);
+    } catch (const std::exception& e) {
+      return internal_error(std::string("pictor-mini failed: ") + e.what());
+    }
+  }
+
+ private:
+  Result<GenerateResult> run(const GenerateRequest& req, const ProgressFn& progress,
+                             const std::atomic<bool>* cancel) {
+    auto t0 = std::chrono::steady_clock::now();
+    torch::InferenceMode guard;
+    GenerateResult result;
+    result.steps = req.steps > 0 ? req.steps : steps_for(req.quality);
+    result.guidance = req.guidance >= 0 ? req.guidance : guidance_;
+
+    TokenizedPrompt cond = tokenizer_.encode(req.prompt);
+    TokenizedPrompt uncond = tokenizer_.encode(req.negative_prompt);
+    std::vector<std::string> unknown = cond.unknown_words;
+    for (const auto& w : uncond.unknown_words) unknown.push_back(w);
+    if (!unknown.empty()) {
+      std::string list;
+      for (const auto& w : unknown) list += (list.empty() ? "" : ", ") + w;
+      result.warnings.push_back("words pictor-mini does not know (ignored): " + list);
+    }
+    if (cond.truncated || uncond.truncated)
+      result.warnings.push_back("prompt truncated to " + std::to_string(tokenizer_.max_length() - 1) + " words");
+
+    const bool guided = result.guidance != 1.0;
+    auto ids = torch::tensor(cond.ids, torch::kLong).unsqueeze(0);
+    if (guided) ids = torch::cat({ids, torch::tensor(uncond.ids, torch::kLong).unsqueeze(0)}, 0);
+    ids = ids.to(policy_.device);
+    auto pad = ids.eq(WordTokenizer::kPad);
+    auto [context, pooled] = file_.model->encode_text(ids, pad);
+
+    const int64_t size = file_.model->config().image_size;
+    const auto times = flow_timesteps(result.steps, shift_);
+    for (int i = 0; i < req.n; ++i) {
+      auto x = seeded_noise(req.seed, i, 3, size, size).unsqueeze(0).to(policy_.device, policy_.dtype);
+      auto velocity = [&](const at::Tensor& xt, double t) {
+        auto batch = guided ? torch::cat({xt, xt}, 0) : xt;
+        auto tt = torch::full({batch.size(0)}, t, batch.options());
+        auto v = file_.model->forward(pictor_mini_input(batch, {}, {}), tt, context, pooled, pad);
+        if (!guided) return v;
+        auto vc = v.slice(0, 0, 1), vu = v.slice(0, 1, 2);
+        return vu + result.guidance * (vc - vu);
+      };
+      auto on_step = [&](int step) { if (progress) progress(i, step, result.steps); };
+      auto out = sample_flow_euler(velocity, x, times, on_step, cancel);
+      if (!out.defined()) return cancelled("generation cancelled");
+      Image img = tensor_to_image(out[0].to(torch::kCPU));
+      if ((req.width > 0 && req.width != img.width) || (req.height > 0 && req.height != img.height)) {
+        int w = req.width > 0 ? req.width : img.width, h = req.height > 0 ? req.height : img.height;
+        if (i == 0)
+          result.warnings.push_back("pictor-mini draws at " + std::to_string(size) + "x" +
+                                    std::to_string(size) + "; resized to " + std::to_string(w) +
+                                    "x" + std::to_string(h));
+        img = resize_image(img, w, h);
+      }
+      result.images.push_back(std::move(img));
+    }
+    result.seconds = seconds_since(t0);
+    return result;
+  }
+
+  PictorMiniFile file_;
+  ComputePolicy policy_;
+  ModelInfo info_;
+  WordTokenizer tokenizer_;
+  int steps_[3];
+  double guidance_, shift_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<Engine>> load_pictor_mini_engine(const std::string& path, const LoadOptions& opts) {
+  auto t0 = std::chrono::steady_clock::now();
+  set_threads(opts.threads);
+  try {
+    auto file = load_pictor_mini(path);
+    if (!file.is_ok()) return file.status();
+    // Measured (docs/benchmarks.md): this model's small convolutions run faster in fp32 via
+    // oneDNN than in bf16 on AVX512-BF16 CPUs, so "auto" means fp32 on CPU.
+    ComputePolicy policy = choose_policy(opts.dtype == "auto" ? "fp32" : opts.dtype);
+    if (policy.device.is_cuda() && opts.dtype == "auto") policy.dtype = c10::kBFloat16;
+    ModelInfo info;
+    info.name = "pictor-mini";
+    info.family = "pictor-mini";
+    info.path = path;
+    info.native_width = info.native_height = int(file->model->config().image_size);
+    info.supports_edits = file->metadata.count("pictor.edits") && file->metadata.at("pictor.edits") == "1";
+    info.compute = policy.describe();
+    info.load_seconds = seconds_since(t0);
+    return std::unique_ptr<Engine>(std::make_unique<PictorMiniEngine>(std::move(*file), policy, info));
+  } catch (const std::exception& e) {
+    return internal_error(std::string("loading ") + path + " failed: " + e.what());
+  }
+}
+
+}  // namespace pictor::engine
