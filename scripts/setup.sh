@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Installs what pictor needs to build and test, from Debian 12 packages only. Idempotent: does
+# nothing when everything is present. Run as root (or with sudo available).
+set -euo pipefail
+
+packages=(
+  build-essential cmake pkg-config git
+  libtorch-dev libopenblas-dev          # engine (libtorch CPU) + fast fp32 GEMM
+  libpng-dev libjpeg-dev libwebp-dev    # codecs
+  nlohmann-json3-dev libcli11-dev       # JSON, command line
+  libgtest-dev libgmock-dev             # tests
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+echo "setup: installing ${missing[*]}" >&2
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -q >/dev/null
+$SUDO apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null

@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# Sets up whatever is missing, builds pictor and its tests, and runs the default test suite
+# (every label but slow and bench). Extra arguments go to ctest (e.g. -L unit, -R world).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/build.sh
+cd build
+exec ctest --output-on-failure -LE "slow|bench" "$@"

@@ -1,0 +1,108 @@
+#include "app/cli_util.h"
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <random>
+
+namespace pictor::app {
+
+namespace fs = std::filesystem;
+
+int exit_code(const Status& s) {
+  switch (s.code()) {
+    case StatusCode::kOk: return 0;
+    case StatusCode::kInvalidArgument:
+    case StatusCode::kNotFound:
+    case StatusCode::kUnsupported: return 2;
+    default: return 1;
+  }
+}
+
+int fail(const Status& s) {
+  std::string msg = s.message();
+  for (char& c : msg) if (c == '\n') c = ' ';
+  std::fprintf(stderr, "pictor: error: %s\n", msg.c_str());
+  return exit_code(s);
+}
+
+void warn(const std::string& message) { std::fprintf(stderr, "pictor: warning: %s\n", message.c_str()); }
+
+void GenerationFlags::add_to(CLI::App& cmd) {
+  cmd.add_option("--model", model, "model name (see `pictor models`) or path to weights")->capture_default_str();
+  cmd.add_option("--seed", seed, "random seed; the same seed and options give the same pixels (default: random, printed)");
+  cmd.add_option("-n,--n", n, "number of images, 1-10")->capture_default_str();
+  cmd.add_option("--quality", quality, "low | medium | high | auto: sets steps (see docs/cli.md)")->capture_default_str();
+  cmd.add_option("--steps", steps, "sampler steps (overrides --quality)");
+  cmd.add_option("--guidance", guidance, "classifier-free guidance scale (default: the model's)");
+  cmd.add_option("--negative", negative, "negative prompt: what the image should not look like");
+  cmd.add_option("--size", size, "output size WxH (default: the model's native size; larger sizes are upsampled)");
+  cmd.add_option("--format", format, "png | jpeg | webp (default: from the -o extension, else png)");
+  cmd.add_option("--compression", compression, "0-100: jpeg/webp quality loss (0 = best), png zlib effort");
+  cmd.add_option("--threads", threads, "compute threads (default: all cores)");
+  cmd.add_option("--dtype", dtype, "auto | fp32 | bf16")->capture_default_str();
+  cmd.add_option("-o,--output", output, "output file; numbered (out-1.png, …) when n > 1")->capture_default_str();
+}
+
+Status parse_size(const std::string& s, int& width, int& height) {
+  width = height = 0;
+  if (s.empty() || s == "auto") return Status::ok();
+  int w = 0, h = 0;
+  char x = 0, extra = 0;
+  if (std::sscanf(s.c_str(), "%d%c%d%c", &w, &x, &h, &extra) != 3 || (x != 'x' && x != 'X') || w < 1 ||
+      h < 1 || w > 4096 || h > 4096)
+    return invalid_argument("size must look like WxH with each side 1-4096 (got '" + s + "')");
+  width = w;
+  height = h;
+  return Status::ok();
+}
+
+std::vector<std::string> numbered_outputs(const std::string& path, int n) {
+  if (n <= 1) return {path};
+  fs::path p(path);
+  std::vector<std::string> out;
+  for (int i = 1; i <= n; ++i)
+    out.push_back((p.parent_path() / (p.stem().string() + "-" + std::to_string(i) + p.extension().string())).string());
+  return out;
+}
+
+Status check_writable(const std::string& path) {
+  fs::path dir = fs::path(path).parent_path();
+  if (dir.empty()) dir = ".";
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec)) return io_error("cannot write " + path + ": directory " + dir.string() + " does not exist");
+  if (access(dir.c_str(), W_OK) != 0) return io_error("cannot write " + path + ": directory " + dir.string() + " is not writable");
+  if (fs::is_directory(path, ec)) return io_error("cannot write " + path + ": it is a directory");
+  return Status::ok();
+}
+
+Status GenerationFlags::to_request(const std::string& prompt, engine::GenerateRequest& req,
+                                   codecs::ImageFormat& fmt) const {
+  req.prompt = prompt;
+  req.negative_prompt = negative;
+  req.n = n;
+  auto q = engine::parse_quality(quality);
+  if (!q.is_ok()) return q.status();
+  req.quality = *q;
+  if (steps < 0 || steps > 200) return invalid_argument("--steps must be between 1 and 200");
+  req.steps = steps;
+  req.guidance = guidance;
+  PICTOR_RETURN_IF_ERROR(parse_size(size, req.width, req.height));
+  if (seed < -1) return invalid_argument("--seed must be a non-negative integer");
+  req.seed = seed >= 0 ? uint64_t(seed) : (uint64_t(std::random_device{}()) & 0x7fffffff);
+  std::string f = format;
+  if (f.empty()) {
+    std::string ext = fs::path(output).extension().string();
+    f = ext.empty() ? "png" : ext.substr(1);
+    if (f != "png" && f != "jpg" && f != "jpeg" && f != "webp") f = "png";
+  }
+  auto parsed = codecs::parse_format(f);
+  if (!parsed.is_ok()) return parsed.status();
+  fmt = *parsed;
+  if (compression < -1 || compression > 100) return invalid_argument("--compression must be between 0 and 100");
+  if (threads < 0) return invalid_argument("--threads must be positive");
+  return engine::validate_request(req);
+}
+
+}  // namespace pictor::app

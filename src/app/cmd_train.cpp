@@ -1,0 +1,52 @@
+// pictor train: trains pictor-mini on the scenes world, resumably.
+#include <csignal>
+#include <memory>
+
+#include "app/cli_util.h"
+#include "app/commands.h"
+#include "engine/training/trainer.h"
+
+namespace pictor::app {
+
+namespace {
+
+std::atomic<bool> g_stop{false};
+void on_signal(int) { g_stop = true; }
+
+int run_train(const engine::TrainOptions& opts) {
+  std::signal(SIGINT, on_signal);
+  std::signal(SIGTERM, on_signal);
+  auto report = engine::train_pictor_mini(opts, &g_stop);
+  if (!report.is_ok()) return fail(report.status());
+  std::fprintf(stderr, "trained %lld steps in %.0f s (%.1f samples/s), loss %.4f -> %.4f; model: %s/pictor-mini.safetensors\n",
+               (long long)report->steps_done, report->seconds, report->samples_per_second,
+               report->first_loss, report->last_loss, opts.out_dir.c_str());
+  return g_stop ? 130 : 0;
+}
+
+}  // namespace
+
+Command add_train_command(CLI::App& root) {
+  auto o = std::make_shared<engine::TrainOptions>();
+  auto* cmd = root.add_subcommand("train",
+      "train pictor-mini from scratch on the scenes world (resumes from --out when a checkpoint is there;\n"
+      "Ctrl-C stops after writing a checkpoint)");
+  cmd->add_option("--out", o->out_dir, "run directory: checkpoints, logs, samples, pictor-mini.safetensors")->capture_default_str();
+  cmd->add_option("--preset", o->preset, "model size: base | small | tiny")->capture_default_str();
+  cmd->add_option("--steps", o->steps, "total optimizer steps (a resumed run continues up to this)")->capture_default_str();
+  cmd->add_option("--hours", o->max_hours, "stop after this many hours (0 = no limit)")->capture_default_str();
+  cmd->add_option("--batch", o->batch_size, "batch size")->capture_default_str();
+  cmd->add_option("--lr", o->learning_rate, "peak learning rate")->capture_default_str();
+  cmd->add_option("--warmup", o->warmup_steps, "linear warm-up steps")->capture_default_str();
+  cmd->add_option("--ema", o->ema_decay, "EMA decay of the shipped weights")->capture_default_str();
+  cmd->add_option("--checkpoint-every", o->checkpoint_every, "steps between checkpoints")->capture_default_str();
+  cmd->add_option("--eval-every", o->eval_every, "steps between periodic evals (0 = none)")->capture_default_str();
+  cmd->add_option("--log-every", o->log_every, "steps between log lines")->capture_default_str();
+  cmd->add_option("--threads", o->threads, "compute threads (default: all cores)");
+  cmd->add_option("--seed", o->seed, "data and initialisation seed")->capture_default_str();
+  cmd->add_flag("--restart{false}", o->resume, "ignore an existing checkpoint and start over");
+  cmd->add_flag("--quiet", o->quiet, "no progress output");
+  return {cmd, [o] { return run_train(*o); }};
+}
+
+}  // namespace pictor::app

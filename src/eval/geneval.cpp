@@ -1,0 +1,82 @@
+#include "eval/geneval.h"
+
+#include <chrono>
+#include <nlohmann/json.hpp>
+
+#include "world/detector.h"
+#include "world/renderer.h"
+
+namespace pictor::eval {
+
+std::string EvalReport::to_json() const {
+  nlohmann::json j;
+  j["overall"] = overall;
+  j["held_out"] = held_out;
+  j["negative_control"] = negative_control;
+  j["prompts"] = prompts;
+  j["images"] = images;
+  j["seconds"] = seconds;
+  for (const auto& [name, r] : tasks)
+    j["tasks"][name] = {{"accuracy", r.accuracy()}, {"images", r.images}, {"correct", r.correct}};
+  for (const auto& [name, r] : held_out_tasks)
+    j["held_out_tasks"][name] = {{"accuracy", r.accuracy()}, {"images", r.images}, {"correct", r.correct}};
+  j["failure_examples"] = failures;
+  return j.dump(2);
+}
+
+Result<EvalReport> run_eval(const Generator& generate, const EvalOptions& opts,
+                            const EvalProgress& progress) {
+  const auto t0 = std::chrono::steady_clock::now();
+  std::vector<EvalPrompt> all = build_prompt_set(opts.prompts);
+  std::vector<EvalPrompt> prompts;
+  std::map<std::pair<std::string, bool>, int> taken;
+  for (auto& p : all) {
+    int& n = taken[{p.task, p.held_out}];
+    if (opts.limit > 0 && n >= opts.limit) continue;
+    ++n;
+    prompts.push_back(std::move(p));
+  }
+  EvalReport report;
+  report.prompts = int(prompts.size());
+  std::map<std::string, TaskResult> shuffled;
+  int held_images = 0, held_correct = 0;
+  const int total = int(prompts.size()) * opts.images_per_prompt;
+  // The control pairs each image with the prompt a third of the set away: another task, so
+  // another structure, most of the time.
+  const size_t offset = std::max<size_t>(1, prompts.size() / 3);
+  for (size_t i = 0; i < prompts.size(); ++i) {
+    const EvalPrompt& p = prompts[i];
+    const EvalPrompt& other = prompts[(i + offset) % prompts.size()];
+    for (int k = 0; k < opts.images_per_prompt; ++k) {
+      auto image = generate(p, k);
+      if (!image.is_ok()) return image.status();
+      world::Scene detected = world::detect(*image);
+      auto check = world::check_spec(detected, p.spec);
+      TaskResult& r = p.held_out ? report.held_out_tasks[p.task] : report.tasks[p.task];
+      ++r.images;
+      if (check.passed) ++r.correct;
+      else if (report.failures.size() < 20 && k == 0 && !check.failures.empty())
+        report.failures.push_back(p.prompt + " -> " + check.failures[0]);
+      if (p.held_out) { ++held_images; held_correct += check.passed; }
+      TaskResult& c = shuffled[p.task];
+      ++c.images;
+      if (world::check_spec(detected, other.spec).passed) ++c.correct;
+      ++report.images;
+      if (progress) progress(report.images, total);
+    }
+  }
+  double sum = 0, neg = 0;
+  for (const auto& [name, r] : report.tasks) sum += r.accuracy();
+  for (const auto& [name, r] : shuffled) neg += r.accuracy();
+  report.overall = report.tasks.empty() ? 0 : sum / double(report.tasks.size());
+  report.negative_control = shuffled.empty() ? 0 : neg / double(shuffled.size());
+  report.held_out = held_images ? double(held_correct) / held_images : 0;
+  report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return report;
+}
+
+Generator oracle_generator(int size) {
+  return [size](const EvalPrompt& p, int) -> Result<Image> { return world::render(p.spec.scene, size, size); };
+}
+
+}  // namespace pictor::eval
