@@ -1,5 +1,6 @@
 #pragma once
 // Image: 8-bit interleaved pixels, the currency between world/, codecs/, engine/ and the app.
+#include <cstddef>
 #include <cstdint>
 #include <vector>
 
