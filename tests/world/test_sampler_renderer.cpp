@@ -54,7 +54,9 @@ TEST(WorldSampler, DeterministicAndValid) {
     ASSERT_GE(s.objects.size(), 1u);
     ASSERT_LE(s.objects.size(), 4u);
     EXPECT_TRUE(valid_layout(s)) << "seed " << seed;
-    if (s.background.gradient != GradientDirection::kNone) EXPECT_NE(s.background.from, s.background.to);
+    if (s.background.gradient != GradientDirection::kNone) {
+      EXPECT_NE(s.background.from, s.background.to);
+    }
     for (const auto& o : s.objects) {
       if (o.shape == Shape::kGlyph) {
         EXPECT_NE(o.size, Size::kSmall);
