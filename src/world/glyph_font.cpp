@@ -90,8 +90,30 @@ std::vector<Polyline> design(char c) {
   }
 }
 
+float segment_distance2(const Segment& s, float x, float y) {
+  float dx = s.bx - s.ax, dy = s.by - s.ay;
+  float px = x - s.ax, py = y - s.ay;
+  float len2 = dx * dx + dy * dy;
+  float t = len2 > 0 ? std::clamp((px * dx + py * dy) / len2, 0.0f, 1.0f) : 0.0f;
+  float ex = px - t * dx, ey = py - t * dy;
+  return ex * ex + ey * ey;
+}
+
+// Acceleration grid: for each cell, the segments that can be nearest to some point of the cell
+// (distance to the cell centre <= nearest distance to the centre + the cell's diagonal). The
+// distance stays exact; only hopeless segments are skipped.
+constexpr int kCells = 24;
+constexpr float kGridHalf = 1.3f;
+constexpr float kCell = 2 * kGridHalf / kCells;
+
+struct CellLists {
+  std::vector<uint16_t> start;  // kCells^2 + 1 offsets into index
+  std::vector<uint8_t> index;
+};
+
 struct Font {
   std::array<std::vector<Segment>, 128> segments;
+  std::array<CellLists, 128> cells;
   Font() {
     for (int c = 0; c < 128; ++c) {
       for (const auto& pl : design(char(c))) {
@@ -100,6 +122,23 @@ struct Font {
           Pt a = to_unit(pl[i]), b = to_unit(pl[i + 1]);
           segments[c].push_back({a.x, a.y, b.x, b.y});
         }
+      }
+      build_cells(segments[c], cells[c]);
+    }
+  }
+  static void build_cells(const std::vector<Segment>& segs, CellLists& out) {
+    out.start.assign(1, 0);
+    if (segs.empty()) return;
+    const float diag = kCell * std::sqrt(2.0f);
+    for (int j = 0; j < kCells; ++j) {
+      for (int i = 0; i < kCells; ++i) {
+        const float cx = -kGridHalf + (float(i) + 0.5f) * kCell, cy = -kGridHalf + (float(j) + 0.5f) * kCell;
+        float best = 1e9f;
+        std::vector<float> d(segs.size());
+        for (size_t k = 0; k < segs.size(); ++k) best = std::min(best, d[k] = std::sqrt(segment_distance2(segs[k], cx, cy)));
+        for (size_t k = 0; k < segs.size(); ++k)
+          if (d[k] <= best + diag + 1e-4f) out.index.push_back(uint8_t(k));
+        out.start.push_back(uint16_t(out.index.size()));
       }
     }
   }
@@ -119,14 +158,18 @@ const std::vector<Segment>& glyph_segments(char c) {
 bool glyph_supported(char c) { return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z'); }
 
 float glyph_unit_sdf(char c, float x, float y) {
+  const Font& f = font();
+  const int ci = static_cast<unsigned char>(c) & 127;
+  const std::vector<Segment>& segs = f.segments[size_t(ci)];
   float best = 1e9f;
-  for (const Segment& s : glyph_segments(c)) {
-    float dx = s.bx - s.ax, dy = s.by - s.ay;
-    float px = x - s.ax, py = y - s.ay;
-    float len2 = dx * dx + dy * dy;
-    float t = len2 > 0 ? std::clamp((px * dx + py * dy) / len2, 0.0f, 1.0f) : 0.0f;
-    float ex = px - t * dx, ey = py - t * dy;
-    best = std::min(best, ex * ex + ey * ey);
+  const int i = int(std::floor((x + kGridHalf) / kCell)), j = int(std::floor((y + kGridHalf) / kCell));
+  if (i >= 0 && j >= 0 && i < kCells && j < kCells && !segs.empty()) {
+    const CellLists& cl = f.cells[size_t(ci)];
+    const int cell = j * kCells + i;
+    for (int k = cl.start[size_t(cell)]; k < cl.start[size_t(cell) + 1]; ++k)
+      best = std::min(best, segment_distance2(segs[cl.index[size_t(k)]], x, y));
+  } else {
+    for (const Segment& s : segs) best = std::min(best, segment_distance2(s, x, y));
   }
   return std::sqrt(best) - kGlyphStrokeHalfWidth;
 }

@@ -50,6 +50,8 @@ struct Scene {
   // merged or malformed objects). They are not in `objects` but still count as "something there"
   // when a prompt states the number of objects. Always 0 for sampled scenes.
   int unrecognised = 0;
+  // Set by detect() only: false when the background matched no named colour (or gradient) well.
+  bool background_known = true;
 };
 
 // Spatial relation between two objects of a scene, by index.
