@@ -81,6 +81,9 @@ TEST(DecodeErrors, PngBombIsRejectedFromTheHeaderAlone) {
   // Within the default limit the same header is simply truncated.
   EXPECT_HAS(decode_error(testing::png_header_only(100, 100)), StatusCode::kCorruptData,
              "truncated PNG data");
+  // Wider than libpng's default per-side cap but within the pixel limit: only the limit counts.
+  EXPECT_HAS(decode_error(testing::png_header_only(2'000'000, 10)), StatusCode::kCorruptData,
+             "truncated PNG data");
   EXPECT_HAS(decode_error(testing::png_header_only(0, 100)), StatusCode::kCorruptData,
              "corrupt PNG data");
 }
