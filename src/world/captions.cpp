@@ -170,9 +170,12 @@ std::string join_list(const std::vector<std::string>& items, Chooser& c) {
     if (i == 0) {
       out = items[0];
     } else if (i + 1 < items.size()) {
-      out += ", " + items[i];
+      out += ", ";
+      out += items[i];
     } else {
-      out += (oxford && items.size() > 2 ? "," : "") + std::string(last) + items[i];
+      if (oxford && items.size() > 2) out += ',';
+      out += last;
+      out += items[i];
     }
   }
   return out;
