@@ -204,9 +204,10 @@ std::string relation_clause(const SceneSpec& spec, const RelationFact& f, bool v
   }
 }
 
-// Agreement for "there is/are": plural when the first phrase names several objects.
-bool plural_start(const std::vector<std::vector<int>>& units) {
-  return units.size() > 1 || (!units.empty() && units[0].size() > 1);
+// Agreement for "there is/are": plural when the first phrase names several objects ("there is a
+// red star and a blue box" reads better than "there are a red star ...").
+bool plural_start(const std::vector<std::vector<int>>& units, bool woven) {
+  return !woven && !units.empty() && units[0].size() > 1;
 }
 
 std::string compose(const SceneSpec& spec, Chooser& c) {
@@ -246,13 +247,16 @@ std::string compose(const SceneSpec& spec, Chooser& c) {
   }
 
   // The total count.
+  bool count_first = false;  // the body starts with "three objects: ..." (for "there are")
   if (spec.mention_count) {
     const std::string count = phrases::count_word(n, c);
     const bool geometric = all_geometric(spec.scene);
     std::string noun = n == 1 ? (geometric ? c.pick({"object", "shape", "thing"}) : c.pick({"object", "thing", "item"}))
                               : (geometric ? c.pick({"objects", "shapes", "things", "items"})
                                            : c.pick({"objects", "things", "items"}));
-    switch (c.below(7)) {
+    const int form = c.below(7);
+    count_first = n > 1 && (form == 0 || form == 1 || form == 6);
+    switch (form) {
       case 0: body = count + " " + noun + ": " + body; break;
       case 1: body = "exactly " + count + " " + noun + ": " + body; break;
       case 2: body = body + c.pick({", and nothing else", " and nothing else", ", nothing else"}); break;
@@ -274,8 +278,7 @@ std::string compose(const SceneSpec& spec, Chooser& c) {
   };
   constexpr int kNumFrames = sizeof(kFrames) / sizeof(kFrames[0]);
   std::string frame = c.terse ? "%" : kFrames[c.below(kNumFrames)];
-  if (frame == "there %")
-    frame = plural_start(units) || (spec.mention_count && n > 1) ? "there are %" : "there is %";
+  if (frame == "there %") frame = plural_start(units, relations_done) || count_first ? "there are %" : "there is %";
 
   // The background: inside the frame (suffix, prefix) or as its own sentence.
   int bg_style = -1;
