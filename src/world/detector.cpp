@@ -109,18 +109,6 @@ BackgroundColour nearest_background(const float* c, float& dist) {
   return best;
 }
 
-Colour nearest_colour(const float* c, float& dist) {
-  dist = 1e9f;
-  Colour best = Colour::kRed;
-  for (int i = 0; i < kNumColours; ++i) {
-    auto rgb = colour_rgb(Colour(i));
-    const float q[3] = {float(rgb[0]), float(rgb[1]), float(rgb[2])};
-    const float d = distance3(c, q);
-    if (d < dist) dist = d, best = Colour(i);
-  }
-  return best;
-}
-
 BackgroundModel fit_background(const Image& img, Background& named, bool& known) {
   const int w = img.width, h = img.height;
   const int ring = std::max(1, std::min(w, h) / 64);
@@ -170,6 +158,40 @@ BackgroundModel fit_background(const Image& img, Background& named, bool& known)
 
 namespace {
 
+float median(std::vector<float>& v) {
+  if (v.empty()) return 0;
+  std::nth_element(v.begin(), v.begin() + long(v.size() / 2), v.end());
+  return v[v.size() / 2];
+}
+
+// Names the colour of an object whose most solid pixels look like `core` over background `bg`.
+// Thin or blurred strokes never reach full coverage, so `core` may be a blend bg + a (c - bg)
+// with a < 1: a named colour c is judged by the distance of `core` from the ray bg -> c
+// (perpendicular) plus, lightly weighted, how far short of c the blend stops; a colour the core
+// overshoots (a > 1.08) cannot be it. The returned distance is that judgement (0 = exact).
+Colour name_colour(const float* core, const float* bg, float& distance) {
+  distance = 1e9f;
+  Colour best = Colour::kRed;
+  for (int i = 0; i < kNumColours; ++i) {
+    const auto rgb = colour_rgb(Colour(i));
+    float dir[3], off[3], dd = 0, dot = 0;
+    for (int k = 0; k < 3; ++k) {
+      dir[k] = float(rgb[size_t(k)]) - bg[k];
+      off[k] = core[k] - bg[k];
+      dd += dir[k] * dir[k];
+      dot += dir[k] * off[k];
+    }
+    if (dd <= 0) continue;
+    const float a = dot / dd;
+    if (a > 1.08f || a < 0.5f) continue;
+    float perp = 0;
+    for (int k = 0; k < 3; ++k) perp += (off[k] - a * dir[k]) * (off[k] - a * dir[k]);
+    const float score = std::sqrt(perp) + 0.3f * std::max(0.0f, 1.0f - a) * std::sqrt(dd);
+    if (score < distance) distance = score, best = Colour(i);
+  }
+  return best;
+}
+
 struct Component {
   std::vector<int> pixels;  // indices y * w + x
   int x0, y0, x1, y1;
@@ -191,27 +213,33 @@ DetectedComponent classify(const Image& img, const std::vector<float>& bg, const
   const size_t p90 = sorted.size() * 9 / 10;
   std::nth_element(sorted.begin(), sorted.begin() + long(p90), sorted.end());
   const float cut = 0.9f * sorted[p90];
-  std::array<std::vector<float>, 3> chans;
+  std::array<std::vector<float>, 3> chans, bgs;
   for (size_t j = 0; j < comp.pixels.size(); ++j) {
     if (d[j] < cut) continue;
-    const uint8_t* p = &img.pixels[size_t(comp.pixels[j]) * 3];
-    for (int k = 0; k < 3; ++k) chans[size_t(k)].push_back(float(p[k]));
+    const size_t i = size_t(comp.pixels[j]);
+    for (int k = 0; k < 3; ++k) {
+      chans[size_t(k)].push_back(float(img.pixels[i * 3 + size_t(k)]));
+      bgs[size_t(k)].push_back(bg[i * 3 + size_t(k)]);
+    }
+  }
+  float core[3], local_bg[3];
+  for (int k = 0; k < 3; ++k) {
+    core[k] = median(chans[size_t(k)]);
+    local_bg[k] = median(bgs[size_t(k)]);
   }
   float colour[3];
-  for (int k = 0; k < 3; ++k) {
-    auto& v = chans[size_t(k)];
-    std::nth_element(v.begin(), v.begin() + long(v.size() / 2), v.end());
-    colour[k] = v[v.size() / 2];
-  }
-  out.object.colour = nearest_colour(colour, out.colour_distance);
+  out.object.colour = name_colour(core, local_bg, out.colour_distance);
+  const auto named = colour_rgb(out.object.colour);
+  for (int k = 0; k < 3; ++k) colour[k] = float(named[size_t(k)]);
 
-  // Coverage: un-blend each pixel against the background, over the component and its one-pixel
-  // fringe (anti-aliased edges below the foreground threshold).
+  // Coverage: un-blend each pixel against the background, over the component and its fringe
+  // (soft edges below the foreground threshold): unlabelled pixels within 2 px of the component
+  // and not next to another component.
   AlphaPatch patch;
-  patch.x0 = std::max(0, comp.x0 - 1);
-  patch.y0 = std::max(0, comp.y0 - 1);
-  patch.x1 = std::min(w - 1, comp.x1 + 1);
-  patch.y1 = std::min(h - 1, comp.y1 + 1);
+  patch.x0 = std::max(0, comp.x0 - 2);
+  patch.y0 = std::max(0, comp.y0 - 2);
+  patch.x1 = std::min(w - 1, comp.x1 + 2);
+  patch.y1 = std::min(h - 1, comp.y1 + 2);
   const int pw = patch.x1 - patch.x0 + 1;
   patch.alpha.assign(size_t(pw) * size_t(patch.y1 - patch.y0 + 1), 0.0f);
   double mass = 0, mx = 0, my = 0;
@@ -220,12 +248,16 @@ DetectedComponent classify(const Image& img, const std::vector<float>& bg, const
       const size_t i = size_t(y) * size_t(w) + size_t(x);
       bool mine = label[i] == id;
       if (!mine && label[i] == 0) {
-        for (int dy = -1; dy <= 1 && !mine; ++dy)
-          for (int dx = -1; dx <= 1 && !mine; ++dx) {
+        bool near_other = false;
+        for (int dy = -2; dy <= 2; ++dy)
+          for (int dx = -2; dx <= 2; ++dx) {
             const int xx = x + dx, yy = y + dy;
-            if (xx >= 0 && yy >= 0 && xx < w && yy < h && label[size_t(yy) * size_t(w) + size_t(xx)] == id)
-              mine = true;
+            if (xx < 0 || yy < 0 || xx >= w || yy >= h) continue;
+            const int l = label[size_t(yy) * size_t(w) + size_t(xx)];
+            if (l == id) mine = true;
+            if (l != 0 && l != id && std::abs(dx) <= 1 && std::abs(dy) <= 1) near_other = true;
           }
+        mine = mine && !near_other;
       }
       if (!mine) continue;
       const uint8_t* p = &img.pixels[i * 3];
@@ -261,12 +293,16 @@ DetectedComponent classify(const Image& img, const std::vector<float>& bg, const
   c11 /= mass;
 
   // Templates: scale from the mass, position from the centroid; the best soft IoU wins.
+  struct Candidate {
+    const TemplateInfo* t;
+    float iou, r, cx, cy;
+  };
+  std::vector<Candidate> cands;
   const float bw = float(comp.x1 - comp.x0 + 1), bh = float(comp.y1 - comp.y0 + 1);
-  float best = -1, best_r = 0, best_cx = 0, best_cy = 0;
-  const TemplateInfo* best_t = nullptr;
   for (const TemplateInfo& t : detection::templates()) {
     const float r = float(std::sqrt(mass / t.area));
-    // Cheap reject: the template's extent at that scale must resemble the component's.
+    // Cheap rejects: the template's extent and second moments at that scale must resemble the
+    // component's.
     const float tw = (t.max_x - t.min_x) * r, th = (t.max_y - t.min_y) * r;
     if (std::fabs(tw - bw) > 0.25f * bw + 2.5f || std::fabs(th - bh) > 0.25f * bh + 2.5f) continue;
     const double r2 = double(r) * r, tol = kMomentTolerance * (t.m20 + t.m02) * r2 + 0.5;
@@ -274,14 +310,21 @@ DetectedComponent classify(const Image& img, const std::vector<float>& bg, const
         std::fabs(c11 - t.m11 * r2) > tol)
       continue;
     const float cx = float(mx) - t.ox * r, cy = float(my) - t.oy * r;
-    const float iou = detection::template_iou(t, patch, cx, cy, r, w, h);
-    if (iou > best) {
-      if (best_t && (best_t->shape != t.shape || best_t->glyph != t.glyph)) out.second_iou = std::max(out.second_iou, best);
-      best = iou, best_t = &t, best_r = r, best_cx = cx, best_cy = cy;
-    } else {
-      out.second_iou = std::max(out.second_iou, iou);
-    }
+    cands.push_back({&t, detection::template_iou(t, patch, cx, cy, r, w, h), r, cx, cy});
   }
+  if (cands.empty()) return out;
+  // Generated pictures have softer edges than the renderer's: the leading candidates also try
+  // wider edge ramps and keep their best fit, so blur costs a correct reading little.
+  std::sort(cands.begin(), cands.end(), [](const Candidate& a, const Candidate& b) { return a.iou > b.iou; });
+  for (size_t k = 0; k < std::min<size_t>(cands.size(), 3); ++k)
+    for (float edge : {1.75f, 2.5f, 3.5f})
+      cands[k].iou = std::max(cands[k].iou, detection::template_iou(*cands[k].t, patch, cands[k].cx, cands[k].cy,
+                                                                    cands[k].r, w, h, edge));
+  std::sort(cands.begin(), cands.end(), [](const Candidate& a, const Candidate& b) { return a.iou > b.iou; });
+  const Candidate& top = cands[0];
+  const float best = top.iou, best_r = top.r, best_cx = top.cx, best_cy = top.cy;
+  const TemplateInfo* best_t = top.t;
+  out.second_iou = cands.size() > 1 ? cands[1].iou : 0.0f;
   if (!best_t) return out;
   out.iou = best;
   out.object.shape = best_t->shape;

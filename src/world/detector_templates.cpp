@@ -57,17 +57,18 @@ const std::vector<TemplateInfo>& templates() {
 }
 
 float template_iou(const TemplateInfo& t, const AlphaPatch& patch, float cx, float cy, float r_px,
-                   int width, int height) {
+                   int width, int height, float edge) {
   // Union of the template's box (with a pixel of blur) and the patch, clipped to the image.
-  int x0 = std::min(patch.x0, int(std::floor(cx + t.min_x * r_px - 1.5f)));
-  int x1 = std::max(patch.x1, int(std::ceil(cx + t.max_x * r_px + 1.5f)));
-  int y0 = std::min(patch.y0, int(std::floor(cy + t.min_y * r_px - 1.5f)));
-  int y1 = std::max(patch.y1, int(std::ceil(cy + t.max_y * r_px + 1.5f)));
+  const float blur = 1.0f + 0.5f * edge;
+  int x0 = std::min(patch.x0, int(std::floor(cx + t.min_x * r_px - blur)));
+  int x1 = std::max(patch.x1, int(std::ceil(cx + t.max_x * r_px + blur)));
+  int y0 = std::min(patch.y0, int(std::floor(cy + t.min_y * r_px - blur)));
+  int y1 = std::max(patch.y1, int(std::ceil(cy + t.max_y * r_px + blur)));
   x0 = std::max(x0, 0);
   y0 = std::max(y0, 0);
   x1 = std::min(x1, width - 1);
   y1 = std::min(y1, height - 1);
-  const float inv_r = 1.0f / r_px;
+  const float inv_r = 1.0f / r_px, r_edge = r_px / edge;
   double inter = 0, uni = 0;
   for (int y = y0; y <= y1; ++y) {
     const float uy = (float(y) + 0.5f - cy) * inv_r;
@@ -75,9 +76,9 @@ float template_iou(const TemplateInfo& t, const AlphaPatch& patch, float cx, flo
       const float a = patch.at(x, y);
       const float ux = (float(x) + 0.5f - cx) * inv_r;
       // Far outside the unit box the template is empty: skip the distance evaluation.
-      const float b = (std::fabs(ux) > 1.3f || std::fabs(uy) > 1.3f)
+      const float b = (std::fabs(ux) > 1.3f + blur * inv_r || std::fabs(uy) > 1.3f + blur * inv_r)
                           ? 0.0f
-                          : coverage_from_sdf(unit_sdf(t.shape, t.glyph, ux, uy), r_px);
+                          : coverage_from_sdf(unit_sdf(t.shape, t.glyph, ux, uy), r_edge);
       inter += std::min(a, b);
       uni += std::max(a, b);
     }

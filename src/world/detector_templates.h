@@ -31,8 +31,10 @@ struct AlphaPatch {
 };
 
 // Soft IoU (sum of min / sum of max) between `patch` and template `t` rendered with radius r_px
-// and centre (cx, cy) in pixels, over the union of both boxes clipped to the image.
+// and centre (cx, cy) in pixels, over the union of both boxes clipped to the image. `edge` is the
+// width in pixels of the template's anti-aliasing ramp: 1 is the renderer's own; wider ramps model
+// the soft edges of generated (slightly blurred) pictures.
 float template_iou(const TemplateInfo& t, const AlphaPatch& patch, float cx, float cy, float r_px,
-                   int width, int height);
+                   int width, int height, float edge = 1.0f);
 
 }  // namespace pictor::world::detection

@@ -88,6 +88,57 @@ TEST(WorldDetector, RobustToMildNoise) {
   EXPECT_GE(exact, total * 9 / 10);
 }
 
+// Soft edges (a 3x3 blur, as from a slightly blurry generator) must not break detection.
+TEST(WorldDetector, RobustToSoftEdges) {
+  Rng rng(31);
+  for (float side : {0.25f, 1.0f}) {
+    int exact = 0;
+    const int total = 300;
+    for (int i = 0; i < total; ++i) {
+      Scene s = sample_scene(rng);
+      const Image img = render(s, 64, 64);
+      Image soft = img;
+      for (int y = 0; y < 64; ++y)
+        for (int x = 0; x < 64; ++x)
+          for (int k = 0; k < 3; ++k) {
+            float sum = 0, wsum = 0;
+            for (int dy = -1; dy <= 1; ++dy)
+              for (int dx = -1; dx <= 1; ++dx) {
+                const float wgt = (dx == 0 && dy == 0) ? 1.0f : side;
+                sum += wgt * img.at(std::clamp(x + dx, 0, 63), std::clamp(y + dy, 0, 63))[k];
+                wsum += wgt;
+              }
+            soft.at(x, y)[k] = uint8_t(std::lround(sum / wsum));
+          }
+      exact += same_scene(detect(soft), s, 0.04f);
+    }
+    std::printf("3x3 blur (neighbour weight %.2f): %d/%d exact\n", side, exact, total);
+    EXPECT_GE(exact, total * (side < 0.5f ? 97 : 85) / 100);
+  }
+}
+
+// Colours far from every named colour are not read as objects.
+TEST(WorldDetector, OffPaletteColoursAreUnrecognised) {
+  Scene s;
+  s.background.from = s.background.to = BackgroundColour::kWhite;
+  s.objects.push_back(Object{Shape::kCircle, 0, Colour::kRed, Size::kLarge, 0.5f, 0.5f});
+  const std::array<uint8_t, 3> odd[] = {{128, 128, 0}, {250, 185, 215}, {0, 90, 90}, {170, 220, 60}};
+  for (const auto& rgb : odd) {
+    Image img = render(s, 64, 64);
+    const auto red = colour_rgb(Colour::kRed);
+    for (int y = 0; y < 64; ++y)
+      for (int x = 0; x < 64; ++x) {
+        uint8_t* p = img.at(x, y);
+        const float a = float(255 - p[1]) / float(255 - red[1]);  // the circle's coverage
+        for (int k = 0; k < 3; ++k) p[k] = uint8_t(std::lround(255 + (float(rgb[size_t(k)]) - 255) * a));
+      }
+    Scene d = detect(img);
+    EXPECT_TRUE(d.objects.empty()) << int(rgb[0]) << "," << int(rgb[1]) << "," << int(rgb[2]) << " read as "
+                                   << (d.objects.empty() ? "" : describe(d.objects[0]));
+    EXPECT_EQ(d.unrecognised, 1);
+  }
+}
+
 TEST(WorldDetector, EmptyNoiseAndSmudges) {
   Scene empty;
   empty.background.from = empty.background.to = BackgroundColour::kCream;
