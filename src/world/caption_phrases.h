@@ -21,15 +21,15 @@ struct Chooser {
 };
 
 std::string article_for(const std::string& next_word);  // "a" or "an"
-std::string with_article(const std::string& phrase);     // "an orange star"
-std::string count_word(int n, Chooser& c);               // "two" or "2"
-std::string times_word(int n);                            // "twice", "three times"
+std::string with_article(const std::string& phrase);    // "an orange star"
+std::string count_word(int n, Chooser& c);              // "two" or "2"
+std::string times_word(int n);                          // "twice", "three times"
 std::string shape_noun(Shape s, bool plural, Chooser& c);
 std::string colour_word(Colour col, Chooser& c);
 std::string size_word(Size s, Chooser& c);
 std::string background_colour_word(BackgroundColour b, Chooser& c);
-std::string region_phrase(Region r, Chooser& c);       // "at the top left"
-std::string relation_phrase(Relation r, Chooser& c);   // "to the left of"
+std::string region_phrase(Region r, Chooser& c);         // "at the top left"
+std::string relation_phrase(Relation r, Chooser& c);     // "to the left of"
 std::string relation_it_phrase(Relation r, Chooser& c);  // "to its left", "above it"
 
 // Indefinite noun phrase for `count` objects like `o` (count >= 1), stating colour and size only

@@ -96,8 +96,7 @@ SceneSpec make_spec(const Scene& scene, Rng& rng) {
       if (b >= a) ++b;
       if (!uniquely_named(spec, size_t(a)) || !uniquely_named(spec, size_t(b))) continue;
       bool dup = false;
-      for (const auto& f : spec.relations)
-        dup |= (f.a == a && f.b == b) || (f.a == b && f.b == a);
+      for (const auto& f : spec.relations) dup |= (f.a == a && f.b == b) || (f.a == b && f.b == a);
       if (dup) continue;
       std::vector<Relation> clear;
       for (int r = 0; r < 4; ++r)
@@ -182,7 +181,8 @@ std::string join_list(const std::vector<std::string>& items, Chooser& c) {
 }
 
 // A relation as a clause ("the red star is above the blue box"), or verbless after "with".
-std::string relation_clause(const SceneSpec& spec, const RelationFact& f, bool verbless, Chooser& c) {
+std::string relation_clause(const SceneSpec& spec, const RelationFact& f, bool verbless,
+                            Chooser& c) {
   const auto& objs = spec.scene.objects;
   int a = f.a, b = f.b;
   Relation r = f.relation;
@@ -194,13 +194,20 @@ std::string relation_clause(const SceneSpec& spec, const RelationFact& f, bool v
   const std::string rb = phrases::object_ref(objs[size_t(b)], spec.mention[size_t(b)], c);
   if (verbless) return ra + " " + phrases::relation_phrase(r, c) + " " + rb;
   switch (c.below(7)) {
-    case 0: return ra + " is " + phrases::relation_phrase(r, c) + " " + rb;
-    case 1: return ra + " sits " + phrases::relation_phrase(r, c) + " " + rb;
-    case 2: return ra + " should be " + phrases::relation_phrase(r, c) + " " + rb;
-    case 3: return ra + " appears " + phrases::relation_phrase(r, c) + " " + rb;
-    case 4: return ra + " is placed " + phrases::relation_phrase(r, c) + " " + rb;
-    case 5: return rb + " has " + ra + " " + phrases::relation_it_phrase(r, c);
-    default: return ra + " " + phrases::relation_phrase(r, c) + " " + rb;
+    case 0:
+      return ra + " is " + phrases::relation_phrase(r, c) + " " + rb;
+    case 1:
+      return ra + " sits " + phrases::relation_phrase(r, c) + " " + rb;
+    case 2:
+      return ra + " should be " + phrases::relation_phrase(r, c) + " " + rb;
+    case 3:
+      return ra + " appears " + phrases::relation_phrase(r, c) + " " + rb;
+    case 4:
+      return ra + " is placed " + phrases::relation_phrase(r, c) + " " + rb;
+    case 5:
+      return rb + " has " + ra + " " + phrases::relation_it_phrase(r, c);
+    default:
+      return ra + " " + phrases::relation_phrase(r, c) + " " + rb;
   }
 }
 
@@ -215,7 +222,8 @@ std::string compose(const SceneSpec& spec, Chooser& c) {
   const int n = int(objs.size());
   auto units = build_units(spec);
   if (c.chance(0.5)) {  // order of mention is free; shuffle it sometimes
-    for (int i = int(units.size()) - 1; i > 0; --i) std::swap(units[size_t(i)], units[size_t(c.rng->below(i + 1))]);
+    for (int i = int(units.size()) - 1; i > 0; --i)
+      std::swap(units[size_t(i)], units[size_t(c.rng->below(i + 1))]);
   }
   std::vector<RelationFact> relations;
   for (const auto& f : spec.relations)
@@ -230,8 +238,8 @@ std::string compose(const SceneSpec& spec, Chooser& c) {
     const ObjectMention &ma = spec.mention[size_t(f.a)], &mb = spec.mention[size_t(f.b)];
     if (!ma.region && !mb.region) {
       if (c.chance(0.7)) {
-        body = phrases::object_np(a, ma, 1, c) + " " + phrases::relation_phrase(f.relation, c) + " " +
-               phrases::object_np(b, mb, 1, c);
+        body = phrases::object_np(a, ma, 1, c) + " " + phrases::relation_phrase(f.relation, c) +
+               " " + phrases::object_np(b, mb, 1, c);
       } else {
         body = phrases::object_np(b, mb, 1, c) + " with " + phrases::object_np(a, ma, 1, c) + " " +
                phrases::relation_it_phrase(f.relation, c);
@@ -242,7 +250,8 @@ std::string compose(const SceneSpec& spec, Chooser& c) {
   if (!relations_done) {
     std::vector<std::string> items;
     for (const auto& u : units)
-      items.push_back(phrases::object_np(objs[size_t(u[0])], spec.mention[size_t(u[0])], int(u.size()), c));
+      items.push_back(
+          phrases::object_np(objs[size_t(u[0])], spec.mention[size_t(u[0])], int(u.size()), c));
     body = join_list(items, c);
   }
 
@@ -251,34 +260,67 @@ std::string compose(const SceneSpec& spec, Chooser& c) {
   if (spec.mention_count) {
     const std::string count = phrases::count_word(n, c);
     const bool geometric = all_geometric(spec.scene);
-    std::string noun = n == 1 ? (geometric ? c.pick({"object", "shape", "thing"}) : c.pick({"object", "thing", "item"}))
+    std::string noun = n == 1 ? (geometric ? c.pick({"object", "shape", "thing"})
+                                           : c.pick({"object", "thing", "item"}))
                               : (geometric ? c.pick({"objects", "shapes", "things", "items"})
                                            : c.pick({"objects", "things", "items"}));
     const int form = c.below(7);
     count_first = n > 1 && (form == 0 || form == 1 || form == 6);
     switch (form) {
-      case 0: body = count + " " + noun + ": " + body; break;
-      case 1: body = "exactly " + count + " " + noun + ": " + body; break;
-      case 2: body = body + c.pick({", and nothing else", " and nothing else", ", nothing else"}); break;
-      case 3: body = "only " + body; break;
-      case 4: body = body + ", " + count + " " + noun + " " + c.pick({"in total", "in all", "altogether"}); break;
-      case 5: body = c.pick({"just ", "only "}) + body; break;
-      default: body = count + " " + noun + ", namely " + body; break;
+      case 0:
+        body = count + " " + noun + ": " + body;
+        break;
+      case 1:
+        body = "exactly " + count + " " + noun + ": " + body;
+        break;
+      case 2:
+        body = body + c.pick({", and nothing else", " and nothing else", ", nothing else"});
+        break;
+      case 3:
+        body = "only " + body;
+        break;
+      case 4:
+        body =
+            body + ", " + count + " " + noun + " " + c.pick({"in total", "in all", "altogether"});
+        break;
+      case 5:
+        body = c.pick({"just ", "only "}) + body;
+        break;
+      default:
+        body = count + " " + noun + ", namely " + body;
+        break;
     }
   }
 
   // The frame.
   static const char* const kFrames[] = {
-      "%",                      "a picture of %",        "an image of %",          "an image showing %",
-      "a drawing of %",         "draw %",                "show %",                 "render %",
-      "there %",                "make a picture with %", "%, please",              "generate %",
-      "create an image with %", "a scene with %",        "please draw %",          "paint %",
-      "a simple illustration of %", "can you draw %?",   "an illustration showing %", "a picture with %",
-      "give me %",              "a graphic of %",
+      "%",
+      "a picture of %",
+      "an image of %",
+      "an image showing %",
+      "a drawing of %",
+      "draw %",
+      "show %",
+      "render %",
+      "there %",
+      "make a picture with %",
+      "%, please",
+      "generate %",
+      "create an image with %",
+      "a scene with %",
+      "please draw %",
+      "paint %",
+      "a simple illustration of %",
+      "can you draw %?",
+      "an illustration showing %",
+      "a picture with %",
+      "give me %",
+      "a graphic of %",
   };
   constexpr int kNumFrames = sizeof(kFrames) / sizeof(kFrames[0]);
   std::string frame = c.terse ? "%" : kFrames[c.below(kNumFrames)];
-  if (frame == "there %") frame = plural_start(units, relations_done) || count_first ? "there are %" : "there is %";
+  if (frame == "there %")
+    frame = plural_start(units, relations_done) || count_first ? "there are %" : "there is %";
 
   // The background: inside the frame (suffix, prefix) or as its own sentence.
   int bg_style = -1;
@@ -303,10 +345,18 @@ std::string compose(const SceneSpec& spec, Chooser& c) {
   if (!relations_done) {
     for (const auto& f : relations) {
       switch (c.below(4)) {
-        case 0: text += ", with " + relation_clause(spec, f, true, c); break;
-        case 1: text += ". " + relation_clause(spec, f, false, c); break;
-        case 2: text += "; " + relation_clause(spec, f, false, c); break;
-        default: text += ", and " + relation_clause(spec, f, false, c); break;
+        case 0:
+          text += ", with " + relation_clause(spec, f, true, c);
+          break;
+        case 1:
+          text += ". " + relation_clause(spec, f, false, c);
+          break;
+        case 2:
+          text += "; " + relation_clause(spec, f, false, c);
+          break;
+        default:
+          text += ", and " + relation_clause(spec, f, false, c);
+          break;
       }
     }
   }
@@ -321,7 +371,8 @@ std::string tidy(std::string s) {
   for (size_t i = 0; i < s.size(); ++i) {
     char ch = s[i];
     if (ch == ',' && !out.empty() && out.back() == ',') continue;
-    if ((ch == '.' || ch == ',' || ch == ';' || ch == ':' || ch == '?') && !out.empty() && out.back() == ',')
+    if ((ch == '.' || ch == ',' || ch == ';' || ch == ':' || ch == '?') && !out.empty() &&
+        out.back() == ',')
       out.pop_back();
     if (ch == ' ' && !out.empty() && out.back() == ' ') continue;
     out += ch;

@@ -13,7 +13,7 @@ namespace {
 using detection::AlphaPatch;
 using detection::TemplateInfo;
 
-constexpr int kMaxWorkingSide = 128;      // larger pictures are shrunk (area average) first
+constexpr int kMaxWorkingSide = 128;       // larger pictures are shrunk (area average) first
 constexpr float kForegroundDistance = 40;  // RGB distance from the background model
 constexpr float kMaxBackgroundDistance = 35;
 // Templates whose second moments differ from the component's by more than this fraction of the
@@ -44,7 +44,8 @@ float distance3(const float* p, const float* q) {
 }
 
 // Least squares of colour against t over the samples with weight 1 (inliers).
-BackgroundModel fit_line(const std::vector<Sample>& s, const std::vector<char>& use, GradientDirection dir) {
+BackgroundModel fit_line(const std::vector<Sample>& s, const std::vector<char>& use,
+                         GradientDirection dir) {
   BackgroundModel m;
   m.dir = dir;
   double n = 0, st = 0, stt = 0;
@@ -77,7 +78,9 @@ BackgroundModel fit_line(const std::vector<Sample>& s, const std::vector<char>& 
 
 float residual(const BackgroundModel& m, const Sample& s) {
   float c[3];
-  const float t = m.dir == GradientDirection::kVertical ? s.tv : (m.dir == GradientDirection::kHorizontal ? s.th : 0.0f);
+  const float t = m.dir == GradientDirection::kVertical
+                      ? s.tv
+                      : (m.dir == GradientDirection::kHorizontal ? s.th : 0.0f);
   for (int k = 0; k < 3; ++k) c[k] = m.a[size_t(k)] + m.b[size_t(k)] * t;
   return distance3(c, s.rgb.data());
 }
@@ -117,7 +120,8 @@ BackgroundModel fit_background(const Image& img, Background& named, bool& known)
     for (int x = 0; x < w; ++x) {
       if (x >= ring && x < w - ring && y >= ring && y < h - ring) continue;
       const uint8_t* p = img.at(x, y);
-      samples.push_back({(float(y) + 0.5f) / float(h), (float(x) + 0.5f) / float(w),
+      samples.push_back({(float(y) + 0.5f) / float(h),
+                         (float(x) + 0.5f) / float(w),
                          {float(p[0]), float(p[1]), float(p[2])}});
     }
   }
@@ -198,8 +202,9 @@ struct Component {
 };
 
 // Reads one component: colour, coverage, best template, size, centre.
-DetectedComponent classify(const Image& img, const std::vector<float>& bg, const std::vector<float>& dist,
-                           const std::vector<int>& label, int id, const Component& comp) {
+DetectedComponent classify(const Image& img, const std::vector<float>& bg,
+                           const std::vector<float>& dist, const std::vector<int>& label, int id,
+                           const Component& comp) {
   const int w = img.width, h = img.height;
   const float scale = float(std::min(w, h));
   DetectedComponent out;
@@ -315,12 +320,15 @@ DetectedComponent classify(const Image& img, const std::vector<float>& bg, const
   if (cands.empty()) return out;
   // Generated pictures have softer edges than the renderer's: the leading candidates also try
   // wider edge ramps and keep their best fit, so blur costs a correct reading little.
-  std::sort(cands.begin(), cands.end(), [](const Candidate& a, const Candidate& b) { return a.iou > b.iou; });
+  std::sort(cands.begin(), cands.end(),
+            [](const Candidate& a, const Candidate& b) { return a.iou > b.iou; });
   for (size_t k = 0; k < std::min<size_t>(cands.size(), 3); ++k)
     for (float edge : {1.75f, 2.5f, 3.5f})
-      cands[k].iou = std::max(cands[k].iou, detection::template_iou(*cands[k].t, patch, cands[k].cx, cands[k].cy,
-                                                                    cands[k].r, w, h, edge));
-  std::sort(cands.begin(), cands.end(), [](const Candidate& a, const Candidate& b) { return a.iou > b.iou; });
+      cands[k].iou =
+          std::max(cands[k].iou, detection::template_iou(*cands[k].t, patch, cands[k].cx,
+                                                         cands[k].cy, cands[k].r, w, h, edge));
+  std::sort(cands.begin(), cands.end(),
+            [](const Candidate& a, const Candidate& b) { return a.iou > b.iou; });
   const Candidate& top = cands[0];
   const float best = top.iou, best_r = top.r, best_cx = top.cx, best_cy = top.cy;
   const TemplateInfo* best_t = top.t;
@@ -334,8 +342,10 @@ DetectedComponent classify(const Image& img, const std::vector<float>& bg, const
   const float rf = best_r / scale;
   const float small_medium = std::sqrt(size_radius(Size::kSmall) * size_radius(Size::kMedium));
   const float medium_large = std::sqrt(size_radius(Size::kMedium) * size_radius(Size::kLarge));
-  out.object.size = rf < small_medium ? Size::kSmall : (rf < medium_large ? Size::kMedium : Size::kLarge);
-  const bool size_ok = rf >= 0.7f * size_radius(Size::kSmall) && rf <= 1.4f * size_radius(Size::kLarge);
+  out.object.size =
+      rf < small_medium ? Size::kSmall : (rf < medium_large ? Size::kMedium : Size::kLarge);
+  const bool size_ok =
+      rf >= 0.7f * size_radius(Size::kSmall) && rf <= 1.4f * size_radius(Size::kLarge);
   out.recognised = best >= kMinTemplateIou && best - out.second_iou >= kMinIouMargin &&
                    out.colour_distance <= kMaxColourDistance && size_ok;
   return out;

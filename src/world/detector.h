@@ -28,9 +28,9 @@ inline constexpr float kMinIouMargin = 0.02f;
 inline constexpr float kMaxColourDistance = 60.0f;
 
 struct DetectedComponent {
-  Object object;            // best reading (shape/glyph, colour, size, centre)
-  float iou = 0;            // soft IoU of the best template; a confidence
-  float second_iou = 0;     // IoU of the runner-up template of another kind
+  Object object;         // best reading (shape/glyph, colour, size, centre)
+  float iou = 0;         // soft IoU of the best template; a confidence
+  float second_iou = 0;  // IoU of the runner-up template of another kind
   float colour_distance = 0;
   int pixels = 0;           // foreground pixels
   bool recognised = false;  // passed the strictness rules above

@@ -10,11 +10,11 @@ namespace pictor::world::detection {
 struct TemplateInfo {
   Shape shape;
   char glyph;
-  float area;            // in units of r^2
-  float ox, oy;          // centroid relative to the object's centre, units of r
-  float min_x, max_x;    // extent of the covered area, units of r
+  float area;          // in units of r^2
+  float ox, oy;        // centroid relative to the object's centre, units of r
+  float min_x, max_x;  // extent of the covered area, units of r
   float min_y, max_y;
-  float m20, m02, m11;   // central second moments per unit area, units of r^2
+  float m20, m02, m11;  // central second moments per unit area, units of r^2
 };
 
 // The 8 geometric shapes, then the 36 glyphs.

@@ -7,10 +7,14 @@ namespace pictor::world {
 
 bool relation_holds(const Object& a, const Object& b, Relation r, float margin) {
   switch (r) {
-    case Relation::kLeftOf: return b.cx - a.cx >= margin;
-    case Relation::kRightOf: return a.cx - b.cx >= margin;
-    case Relation::kAbove: return b.cy - a.cy >= margin;  // y grows downwards
-    case Relation::kBelow: return a.cy - b.cy >= margin;
+    case Relation::kLeftOf:
+      return b.cx - a.cx >= margin;
+    case Relation::kRightOf:
+      return a.cx - b.cx >= margin;
+    case Relation::kAbove:
+      return b.cy - a.cy >= margin;  // y grows downwards
+    case Relation::kBelow:
+      return a.cy - b.cy >= margin;
   }
   return false;
 }
@@ -28,10 +32,14 @@ bool region_clear(const Object& o, float margin) {
 
 Relation inverse(Relation r) {
   switch (r) {
-    case Relation::kLeftOf: return Relation::kRightOf;
-    case Relation::kRightOf: return Relation::kLeftOf;
-    case Relation::kAbove: return Relation::kBelow;
-    case Relation::kBelow: return Relation::kAbove;
+    case Relation::kLeftOf:
+      return Relation::kRightOf;
+    case Relation::kRightOf:
+      return Relation::kLeftOf;
+    case Relation::kAbove:
+      return Relation::kBelow;
+    case Relation::kBelow:
+      return Relation::kAbove;
   }
   return r;
 }

@@ -47,8 +47,10 @@ void draw_object(Image& img, const Object& o) {
   const float r = size_radius(o.size) * scale;
   const float cx = o.cx * float(img.width), cy = o.cy * float(img.height);
   // Pixel centres are at integer + 0.5; the shape fits in [-r, r]^2 (+ one pixel of blur).
-  int x0 = std::max(0, int(std::floor(cx - r - 1.5f))), x1 = std::min(img.width - 1, int(cx + r + 1.5f));
-  int y0 = std::max(0, int(std::floor(cy - r - 1.5f))), y1 = std::min(img.height - 1, int(cy + r + 1.5f));
+  int x0 = std::max(0, int(std::floor(cx - r - 1.5f))),
+      x1 = std::min(img.width - 1, int(cx + r + 1.5f));
+  int y0 = std::max(0, int(std::floor(cy - r - 1.5f))),
+      y1 = std::min(img.height - 1, int(cy + r + 1.5f));
   const auto col = colour_rgb(o.colour);
   const float inv_r = 1.0f / r;
   for (int y = y0; y <= y1; ++y) {

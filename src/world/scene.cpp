@@ -5,23 +5,32 @@ namespace pictor::world {
 
 const char* shape_name(Shape s) {
   switch (s) {
-    case Shape::kCircle: return "circle";
-    case Shape::kSquare: return "square";
-    case Shape::kTriangle: return "triangle";
-    case Shape::kStar: return "star";
-    case Shape::kHeart: return "heart";
-    case Shape::kRing: return "ring";
-    case Shape::kDiamond: return "diamond";
-    case Shape::kCross: return "cross";
-    case Shape::kGlyph: return "glyph";
+    case Shape::kCircle:
+      return "circle";
+    case Shape::kSquare:
+      return "square";
+    case Shape::kTriangle:
+      return "triangle";
+    case Shape::kStar:
+      return "star";
+    case Shape::kHeart:
+      return "heart";
+    case Shape::kRing:
+      return "ring";
+    case Shape::kDiamond:
+      return "diamond";
+    case Shape::kCross:
+      return "cross";
+    case Shape::kGlyph:
+      return "glyph";
   }
   return "?";
 }
 
 const char* colour_name(Colour c) {
-  static const char* const kNames[kNumColours] = {"red",  "orange", "yellow", "green",
-                                                  "cyan", "blue",   "purple", "pink",
-                                                  "brown", "black", "grey"};
+  static const char* const kNames[kNumColours] = {"red",   "orange", "yellow", "green",
+                                                  "cyan",  "blue",   "purple", "pink",
+                                                  "brown", "black",  "grey"};
   return int(c) < kNumColours ? kNames[int(c)] : "?";
 }
 
@@ -33,26 +42,33 @@ const char* background_colour_name(BackgroundColour c) {
 
 const char* size_name(Size s) {
   switch (s) {
-    case Size::kSmall: return "small";
-    case Size::kMedium: return "medium";
-    case Size::kLarge: return "large";
+    case Size::kSmall:
+      return "small";
+    case Size::kMedium:
+      return "medium";
+    case Size::kLarge:
+      return "large";
   }
   return "?";
 }
 
 const char* region_name(Region r) {
-  static const char* const kNames[9] = {"top left", "top",         "top right",
-                                        "left",     "centre",      "right",
-                                        "bottom left", "bottom",   "bottom right"};
+  static const char* const kNames[9] = {"top left",    "top",    "top right",
+                                        "left",        "centre", "right",
+                                        "bottom left", "bottom", "bottom right"};
   return int(r) < 9 ? kNames[int(r)] : "?";
 }
 
 const char* relation_name(Relation r) {
   switch (r) {
-    case Relation::kLeftOf: return "left of";
-    case Relation::kRightOf: return "right of";
-    case Relation::kAbove: return "above";
-    case Relation::kBelow: return "below";
+    case Relation::kLeftOf:
+      return "left of";
+    case Relation::kRightOf:
+      return "right of";
+    case Relation::kAbove:
+      return "above";
+    case Relation::kBelow:
+      return "below";
   }
   return "?";
 }
@@ -96,9 +112,12 @@ Region region_of(const Object& o) {
 
 float size_radius(Size s) {
   switch (s) {
-    case Size::kSmall: return 0.10f;
-    case Size::kMedium: return 0.145f;
-    case Size::kLarge: return 0.20f;
+    case Size::kSmall:
+      return 0.10f;
+    case Size::kMedium:
+      return 0.145f;
+    case Size::kLarge:
+      return 0.20f;
   }
   return 0.145f;
 }

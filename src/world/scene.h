@@ -1,7 +1,7 @@
 #pragma once
 // The scenes world: pictor's own procedural data. A Scene is a background plus 1–4 objects; every
-// rendered image has its Scene as exact ground truth, and the detector reads a picture back into one.
-// No torch here (DESIGN.md §2).
+// rendered image has its Scene as exact ground truth, and the detector reads a picture back into
+// one. No torch here (DESIGN.md §2).
 #include <array>
 #include <cstdint>
 #include <optional>
@@ -11,15 +11,44 @@
 namespace pictor::world {
 
 // Geometric shapes. kGlyph is a rendered character (digit or capital letter) in Object::glyph.
-enum class Shape : uint8_t { kCircle, kSquare, kTriangle, kStar, kHeart, kRing, kDiamond, kCross, kGlyph };
+enum class Shape : uint8_t {
+  kCircle,
+  kSquare,
+  kTriangle,
+  kStar,
+  kHeart,
+  kRing,
+  kDiamond,
+  kCross,
+  kGlyph
+};
 inline constexpr int kNumGeometricShapes = 8;  // all but kGlyph
 
 // Object colours: saturated or dark, far from every background colour.
-enum class Colour : uint8_t { kRed, kOrange, kYellow, kGreen, kCyan, kBlue, kPurple, kPink, kBrown, kBlack, kGrey };
+enum class Colour : uint8_t {
+  kRed,
+  kOrange,
+  kYellow,
+  kGreen,
+  kCyan,
+  kBlue,
+  kPurple,
+  kPink,
+  kBrown,
+  kBlack,
+  kGrey
+};
 inline constexpr int kNumColours = 11;
 
 // Background colours: pale tones, named so that prompts and edits can ask for them.
-enum class BackgroundColour : uint8_t { kWhite, kCream, kLightBlue, kLightGreen, kLavender, kLightGrey };
+enum class BackgroundColour : uint8_t {
+  kWhite,
+  kCream,
+  kLightBlue,
+  kLightGreen,
+  kLavender,
+  kLightGrey
+};
 inline constexpr int kNumBackgroundColours = 6;
 
 enum class Size : uint8_t { kSmall, kMedium, kLarge };
@@ -62,7 +91,17 @@ struct RelationFact {
 };
 
 // Nine coarse regions a prompt can name ("at the top left", "in the centre").
-enum class Region : uint8_t { kTopLeft, kTop, kTopRight, kLeft, kCentre, kRight, kBottomLeft, kBottom, kBottomRight };
+enum class Region : uint8_t {
+  kTopLeft,
+  kTop,
+  kTopRight,
+  kLeft,
+  kCentre,
+  kRight,
+  kBottomLeft,
+  kBottom,
+  kBottomRight
+};
 
 // What a prompt states about a scene: the facts that an image generated from that prompt must show,
 // and the facts that evaluation checks. Unmentioned attributes are free.
@@ -80,12 +119,12 @@ struct SceneSpec {
 };
 
 // Names used in prompts and reports.
-const char* shape_name(Shape s);               // "circle"
-const char* colour_name(Colour c);             // "red"
+const char* shape_name(Shape s);                         // "circle"
+const char* colour_name(Colour c);                       // "red"
 const char* background_colour_name(BackgroundColour c);  // "light blue"
-const char* size_name(Size s);                 // "small"
-const char* region_name(Region r);             // "top left"
-const char* relation_name(Relation r);         // "left of"
+const char* size_name(Size s);                           // "small"
+const char* region_name(Region r);                       // "top left"
+const char* relation_name(Relation r);                   // "left of"
 std::array<uint8_t, 3> colour_rgb(Colour c);
 std::array<uint8_t, 3> background_rgb(BackgroundColour c);
 Region region_of(const Object& o);

@@ -75,10 +75,10 @@ bool place(Rng& rng, const std::vector<Draft>& drafts, std::vector<Object>& out)
 
 const std::vector<std::pair<Shape, Colour>>& held_out_pairs() {
   static const std::vector<std::pair<Shape, Colour>> kPairs = {
-      {Shape::kStar, Colour::kPurple},    {Shape::kHeart, Colour::kOrange},
-      {Shape::kTriangle, Colour::kCyan},  {Shape::kDiamond, Colour::kGreen},
-      {Shape::kCross, Colour::kPink},     {Shape::kRing, Colour::kBrown},
-      {Shape::kCircle, Colour::kYellow},  {Shape::kSquare, Colour::kGrey},
+      {Shape::kStar, Colour::kPurple},   {Shape::kHeart, Colour::kOrange},
+      {Shape::kTriangle, Colour::kCyan}, {Shape::kDiamond, Colour::kGreen},
+      {Shape::kCross, Colour::kPink},    {Shape::kRing, Colour::kBrown},
+      {Shape::kCircle, Colour::kYellow}, {Shape::kSquare, Colour::kGrey},
   };
   return kPairs;
 }
@@ -118,7 +118,8 @@ Scene sample_scene(Rng& rng, const SamplerOptions& opt) {
     scene.background.gradient =
         rng.chance(0.5) ? GradientDirection::kVertical : GradientDirection::kHorizontal;
   } else {
-    scene.background.from = scene.background.to = BackgroundColour(rng.below(kNumBackgroundColours));
+    scene.background.from = scene.background.to =
+        BackgroundColour(rng.below(kNumBackgroundColours));
   }
 
   const int lo = std::clamp(opt.min_objects, 1, 4);

@@ -78,7 +78,8 @@ float sd_heart(float x, float y) {
 // Rhombus with half-diagonals (bx, by) (iq's sdRhombus).
 float sd_rhombus(float x, float y, float bx, float by) {
   float px = std::fabs(x), py = std::fabs(y);
-  float h = std::clamp(((bx - 2 * px) * bx - (by - 2 * py) * by) / (bx * bx + by * by), -1.0f, 1.0f);
+  float h =
+      std::clamp(((bx - 2 * px) * bx - (by - 2 * py) * by) / (bx * bx + by * by), -1.0f, 1.0f);
   float d = length(px - 0.5f * bx * (1 - h), py - 0.5f * by * (1 + h));
   return d * ((px * by + py * bx - bx * by) > 0 ? 1.0f : -1.0f);
 }
@@ -87,16 +88,24 @@ float sd_rhombus(float x, float y, float bx, float by) {
 
 float unit_sdf(Shape shape, char glyph, float x, float y) {
   switch (shape) {
-    case Shape::kCircle: return length(x, y) - 0.95f;
-    case Shape::kSquare: return sd_box(x, y, 0.82f, 0.82f);
-    case Shape::kTriangle: return sd_triangle(x, y, 0.0f, -0.92f, 0.98f, 0.8f, -0.98f, 0.8f);
-    case Shape::kStar: return sd_star5(x, y - 0.095f, 1.0f, 0.45f);
-    case Shape::kHeart: return sd_heart(x, y);
-    case Shape::kRing: return std::fabs(length(x, y) - 0.76f) - 0.22f;
-    case Shape::kDiamond: return sd_rhombus(x, y, 0.78f, 0.98f);
+    case Shape::kCircle:
+      return length(x, y) - 0.95f;
+    case Shape::kSquare:
+      return sd_box(x, y, 0.82f, 0.82f);
+    case Shape::kTriangle:
+      return sd_triangle(x, y, 0.0f, -0.92f, 0.98f, 0.8f, -0.98f, 0.8f);
+    case Shape::kStar:
+      return sd_star5(x, y - 0.095f, 1.0f, 0.45f);
+    case Shape::kHeart:
+      return sd_heart(x, y);
+    case Shape::kRing:
+      return std::fabs(length(x, y) - 0.76f) - 0.22f;
+    case Shape::kDiamond:
+      return sd_rhombus(x, y, 0.78f, 0.98f);
     case Shape::kCross:
       return std::min(sd_box(x, y, 0.95f, 0.3f), sd_box(x, y, 0.3f, 0.95f));
-    case Shape::kGlyph: return glyph_unit_sdf(glyph, x, y);
+    case Shape::kGlyph:
+      return glyph_unit_sdf(glyph, x, y);
   }
   return 1e9f;
 }

@@ -12,7 +12,8 @@ namespace {
 // Finds an injective map from `n_left` items to `n_right` items such that ok(i, j) holds for each
 // pair and accept(map) holds overall. Tries all such maps (n_left <= 4 in practice).
 bool find_assignment(int n_left, int n_right, const std::function<bool(int, int)>& ok,
-                     const std::function<bool(const std::vector<int>&)>& accept, std::vector<int>& map) {
+                     const std::function<bool(const std::vector<int>&)>& accept,
+                     std::vector<int>& map) {
   map.assign(size_t(n_left), -1);
   std::vector<char> used(size_t(n_right), 0);
   std::function<bool(int)> step = [&](int i) -> bool {
@@ -66,14 +67,16 @@ SpecCheck check_spec(const Scene& detected, const SceneSpec& spec) {
   };
 
   if (spec.mention_count && m + detected.unrecognised != n) {
-    out.failures.push_back("count: expected " + std::to_string(n) + " objects, found " +
-                           std::to_string(m) +
-                           (detected.unrecognised ? " + " + std::to_string(detected.unrecognised) + " unrecognised" : ""));
+    out.failures.push_back(
+        "count: expected " + std::to_string(n) + " objects, found " + std::to_string(m) +
+        (detected.unrecognised ? " + " + std::to_string(detected.unrecognised) + " unrecognised"
+                               : ""));
   }
   if (spec.mention_background &&
       (!detected.background_known || !(detected.background == spec.scene.background))) {
-    out.failures.push_back("background: expected " + describe_background(spec.scene.background) + ", found " +
-                           (detected.background_known ? describe_background(detected.background) : "unknown"));
+    out.failures.push_back(
+        "background: expected " + describe_background(spec.scene.background) + ", found " +
+        (detected.background_known ? describe_background(detected.background) : "unknown"));
   }
 
   auto ok = [&](int i, int j) {
@@ -107,16 +110,18 @@ SpecCheck check_spec(const Scene& detected, const SceneSpec& spec) {
       }
     }
     if (!missing) {
-      if (find_assignment(n, m, ok, [](const std::vector<int>&) { return true; }, map)) {
+      if (find_assignment(
+              n, m, ok, [](const std::vector<int>&) { return true; }, map)) {
         const size_t before = out.failures.size();
         for (const auto& f : spec.relations) {
           if (f.a < 0 || f.b < 0 || f.a >= n || f.b >= n) continue;
-          if (relation_holds(got[size_t(map[size_t(f.a)])], got[size_t(map[size_t(f.b)])], f.relation,
-                             kRelationCheckMargin))
+          if (relation_holds(got[size_t(map[size_t(f.a)])], got[size_t(map[size_t(f.b)])],
+                             f.relation, kRelationCheckMargin))
             continue;  // holds under this matching (another fact failed under every matching)
-          out.failures.push_back(std::string("relation: ") + describe_mention(want[size_t(f.a)], mention(f.a)) +
-                                 " " + relation_name(f.relation) + " " +
-                                 describe_mention(want[size_t(f.b)], mention(f.b)) + " does not hold");
+          out.failures.push_back(
+              std::string("relation: ") + describe_mention(want[size_t(f.a)], mention(f.a)) + " " +
+              relation_name(f.relation) + " " + describe_mention(want[size_t(f.b)], mention(f.b)) +
+              " does not hold");
         }
         if (out.failures.size() == before)
           out.failures.push_back("relations: no one-to-one matching satisfies all of them");
@@ -139,7 +144,8 @@ bool same_scene(const Scene& a, const Scene& b, float tolerance) {
            std::fabs(p.cx - q.cx) <= tolerance && std::fabs(p.cy - q.cy) <= tolerance;
   };
   std::vector<int> map;
-  return find_assignment(n, n, ok, [](const std::vector<int>&) { return true; }, map);
+  return find_assignment(
+      n, n, ok, [](const std::vector<int>&) { return true; }, map);
 }
 
 }  // namespace pictor::world

@@ -33,6 +33,7 @@ std::vector<std::string> tokenize_words(const std::string& text) {
 std::vector<std::string> vocabulary() {
   // Caption words (captions.cpp, caption_phrases.cpp) and edit-instruction words. Appending is
   // safe: a trained model stores the vocabulary it was trained with.
+  // clang-format off
   static const char* const kWords[] = {
       // glyph tokens
       "0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "A", "B", "C", "D", "E", "F", "G", "H", "I",
@@ -72,6 +73,7 @@ std::vector<std::string> vocabulary() {
       "make", "become", "becomes", "let", "should", "by", "for", "into", "onto", "next", "beside",
       "between", "around", "move", "elsewhere", "position", "size", "count", "empty", "space",
   };
+  // clang-format on
   std::vector<std::string> v(std::begin(kWords), std::end(kWords));
   std::sort(v.begin(), v.end());
   v.erase(std::unique(v.begin(), v.end()), v.end());

@@ -51,12 +51,12 @@ TEST(WorldCaptions, DeterministicPerSeed) {
 // Words and phrases whose presence signals a kind of fact.
 const std::set<std::string> kSizeWords = {"small", "little", "medium", "sized", "large", "big"};
 const std::set<std::string> kBackgroundWords = {"background", "backdrop", "gradient", "fades"};
-const std::set<std::string> kCountWords = {"objects", "object", "shapes", "shape", "things", "thing",
-                                          "items", "item", "exactly", "only", "just", "nothing",
-                                          "total", "all", "altogether", "namely"};
+const std::set<std::string> kCountWords = {
+    "objects", "object", "shapes", "shape",   "things", "thing", "items",      "item",
+    "exactly", "only",   "just",   "nothing", "total",  "all",   "altogether", "namely"};
 const std::vector<std::string> kRelationPhrases = {
-    " left of ", " right of ", " above ", " over ", " under ", " beneath ", " underneath ",
-    " below ", " higher than ", " lower than ", " its left", " its right"};
+    " left of ",    " right of ", " above ",       " over ",       " under ",   " beneath ",
+    " underneath ", " below ",    " higher than ", " lower than ", " its left", " its right"};
 const std::vector<std::vector<std::string>> kRegionPhrases = {
     {"at the top left", "in the top left corner", "in the upper left"},
     {"at the top", "in the top middle", "near the top"},
@@ -75,9 +75,10 @@ bool contains(const std::string& text, const std::string& phrase) {
 // The caption without the gradient's "white at the top", "cream on the right" parts, which read
 // like regions but belong to the background.
 std::string without_gradient_ends(std::string text) {
-  static const char* const kColours[] = {"white", "cream", "beige", "light blue", "light green",
-                                         "lavender", "light grey", "light gray"};
-  static const char* const kEnds[] = {" at the top", " at the bottom", " on the left", " on the right"};
+  static const char* const kColours[] = {"white",       "cream",    "beige",      "light blue",
+                                         "light green", "lavender", "light grey", "light gray"};
+  static const char* const kEnds[] = {" at the top", " at the bottom", " on the left",
+                                      " on the right"};
   for (const char* c : kColours)
     for (const char* e : kEnds)
       for (size_t at; (at = text.find(std::string(c) + e)) != std::string::npos;)
@@ -94,10 +95,14 @@ bool any_region_phrase(const std::string& text) {
 
 std::vector<std::string> colour_synonyms(Colour c) {
   switch (c) {
-    case Colour::kGrey: return {"grey", "gray"};
-    case Colour::kPurple: return {"purple", "violet"};
-    case Colour::kCyan: return {"cyan", "turquoise"};
-    default: return {colour_name(c)};
+    case Colour::kGrey:
+      return {"grey", "gray"};
+    case Colour::kPurple:
+      return {"purple", "violet"};
+    case Colour::kCyan:
+      return {"cyan", "turquoise"};
+    default:
+      return {colour_name(c)};
   }
 }
 
@@ -141,7 +146,8 @@ TEST(WorldCaptions, StateExactlyTheSpecFacts) {
     // Spec facts hold in the scene with a clear margin.
     ASSERT_EQ(spec.mention.size(), scene.objects.size());
     for (const auto& f : spec.relations)
-      EXPECT_TRUE(relation_clear(scene.objects[size_t(f.a)], scene.objects[size_t(f.b)], f.relation));
+      EXPECT_TRUE(
+          relation_clear(scene.objects[size_t(f.a)], scene.objects[size_t(f.b)], f.relation));
     for (size_t k = 0; k < scene.objects.size(); ++k)
       if (spec.mention[k].region) {
         EXPECT_TRUE(region_clear(scene.objects[k]));
@@ -172,7 +178,8 @@ TEST(WorldCaptions, StateExactlyTheSpecFacts) {
     with_size += any_size;
     with_bg += spec.mention_background;
     with_count += spec.mention_count;
-    for (const auto& w : object_colour_words(text)) EXPECT_TRUE(want_colours.count(w)) << w << ": " << text;
+    for (const auto& w : object_colour_words(text))
+      EXPECT_TRUE(want_colours.count(w)) << w << ": " << text;
     EXPECT_EQ(any_size, has_any(words, kSizeWords)) << text;
     EXPECT_EQ(spec.mention_background, has_any(words, kBackgroundWords)) << text;
     EXPECT_EQ(spec.mention_count, has_any(words, kCountWords)) << text;
@@ -184,7 +191,8 @@ TEST(WorldCaptions, StateExactlyTheSpecFacts) {
     for (size_t k = 0; k < scene.objects.size(); ++k) {
       if (!spec.mention[k].region) continue;
       bool found = false;
-      for (const auto& p : kRegionPhrases[size_t(region_of(scene.objects[k]))]) found |= contains(plain, p);
+      for (const auto& p : kRegionPhrases[size_t(region_of(scene.objects[k]))])
+        found |= contains(plain, p);
       EXPECT_TRUE(found) << region_name(region_of(scene.objects[k])) << ": " << text;
     }
     // Single capitals are exactly the glyph letters.
@@ -195,12 +203,15 @@ TEST(WorldCaptions, StateExactlyTheSpecFacts) {
         EXPECT_TRUE(glyphs.count(w[0])) << text;
       }
   }
-  std::printf("distinct captions: %zu / 10000; over %d words: %d\n", distinct.size(), kMaxCaptionWords, over);
+  std::printf("distinct captions: %zu / 10000; over %d words: %d\n", distinct.size(),
+              kMaxCaptionWords, over);
   size_t longest = lengths.rbegin()->first;
   std::printf("longest caption: %zu words\n", longest);
   EXPECT_GT(distinct.size(), 9000u);
   EXPECT_EQ(over, 0);
-  std::printf("specs stating relations %d, regions %d, sizes %d, background %d, count %d (of 10000)\n", with_rel, with_region, with_size, with_bg, with_count);
+  std::printf(
+      "specs stating relations %d, regions %d, sizes %d, background %d, count %d (of 10000)\n",
+      with_rel, with_region, with_size, with_bg, with_count);
   EXPECT_GT(with_rel, 1500);
   EXPECT_GT(with_region, 1000);
   EXPECT_GT(with_size, 1500);
@@ -210,7 +221,8 @@ TEST(WorldCaptions, StateExactlyTheSpecFacts) {
 
 TEST(WorldCaptions, GroupsAndGlyphPhrases) {
   Scene s;
-  for (int i = 0; i < 3; ++i) s.objects.push_back(Object{Shape::kStar, 0, Colour::kRed, Size::kSmall, 0.2f + 0.3f * i, 0.5f});
+  for (int i = 0; i < 3; ++i)
+    s.objects.push_back(Object{Shape::kStar, 0, Colour::kRed, Size::kSmall, 0.2f + 0.3f * i, 0.5f});
   SceneSpec spec;
   spec.scene = s;
   spec.mention.assign(3, ObjectMention{});

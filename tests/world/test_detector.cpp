@@ -17,7 +17,8 @@ namespace {
 
 std::string scene_text(const Scene& s) {
   std::string out = std::string(background_colour_name(s.background.from)) + "/" +
-                    background_colour_name(s.background.to) + " g" + std::to_string(int(s.background.gradient)) + ":";
+                    background_colour_name(s.background.to) + " g" +
+                    std::to_string(int(s.background.gradient)) + ":";
   for (const auto& o : s.objects) {
     char buf[96];
     std::snprintf(buf, sizeof buf, " [%s @%.3f,%.3f]", describe(o).c_str(), o.cx, o.cy);
@@ -43,15 +44,17 @@ TEST(WorldDetector, RoundTrip2000Scenes) {
     if (same_scene(d.scene, s)) {
       ++exact;
     } else if (shown++ < 15) {
-      std::printf("miss %d\n  want %s\n  got  %s\n", i, scene_text(s).c_str(), scene_text(d.scene).c_str());
+      std::printf("miss %d\n  want %s\n  got  %s\n", i, scene_text(s).c_str(),
+                  scene_text(d.scene).c_str());
       for (const auto& c : d.components)
-        std::printf("    comp %s iou %.3f second %.3f colour %.1f px %d ok %d\n", describe(c.object).c_str(), c.iou,
-                    c.second_iou, c.colour_distance, c.pixels, c.recognised);
+        std::printf("    comp %s iou %.3f second %.3f colour %.1f px %d ok %d\n",
+                    describe(c.object).c_str(), c.iou, c.second_iou, c.colour_distance, c.pixels,
+                    c.recognised);
     }
   }
   const double acc = double(exact) / total;
-  std::printf("render->detect exact-scene accuracy at 64x64: %.2f%% (%d/%d), %.0f detections/s\n", 100 * acc,
-              exact, total, total / seconds);
+  std::printf("render->detect exact-scene accuracy at 64x64: %.2f%% (%d/%d), %.0f detections/s\n",
+              100 * acc, exact, total, total / seconds);
   EXPECT_GE(acc, 0.99);
 }
 
@@ -81,7 +84,8 @@ TEST(WorldDetector, RobustToMildNoise) {
   for (int i = 0; i < total; ++i) {
     Scene s = sample_scene(rng);
     Image img = render(s, 64, 64);
-    for (auto& p : img.pixels) p = uint8_t(std::clamp(int(p) + int(std::lround(rng.normal() * 6)), 0, 255));
+    for (auto& p : img.pixels)
+      p = uint8_t(std::clamp(int(p) + int(std::lround(rng.normal() * 6)), 0, 255));
     exact += same_scene(detect(img), s, 0.04f);
   }
   std::printf("with noise sigma 6: %d/%d exact\n", exact, total);
@@ -122,7 +126,8 @@ TEST(WorldDetector, OffPaletteColoursAreUnrecognised) {
   Scene s;
   s.background.from = s.background.to = BackgroundColour::kWhite;
   s.objects.push_back(Object{Shape::kCircle, 0, Colour::kRed, Size::kLarge, 0.5f, 0.5f});
-  const std::array<uint8_t, 3> odd[] = {{128, 128, 0}, {250, 185, 215}, {0, 90, 90}, {170, 220, 60}};
+  const std::array<uint8_t, 3> odd[] = {
+      {128, 128, 0}, {250, 185, 215}, {0, 90, 90}, {170, 220, 60}};
   for (const auto& rgb : odd) {
     Image img = render(s, 64, 64);
     const auto red = colour_rgb(Colour::kRed);
@@ -130,11 +135,13 @@ TEST(WorldDetector, OffPaletteColoursAreUnrecognised) {
       for (int x = 0; x < 64; ++x) {
         uint8_t* p = img.at(x, y);
         const float a = float(255 - p[1]) / float(255 - red[1]);  // the circle's coverage
-        for (int k = 0; k < 3; ++k) p[k] = uint8_t(std::lround(255 + (float(rgb[size_t(k)]) - 255) * a));
+        for (int k = 0; k < 3; ++k)
+          p[k] = uint8_t(std::lround(255 + (float(rgb[size_t(k)]) - 255) * a));
       }
     Scene d = detect(img);
-    EXPECT_TRUE(d.objects.empty()) << int(rgb[0]) << "," << int(rgb[1]) << "," << int(rgb[2]) << " read as "
-                                   << (d.objects.empty() ? "" : describe(d.objects[0]));
+    EXPECT_TRUE(d.objects.empty())
+        << int(rgb[0]) << "," << int(rgb[1]) << "," << int(rgb[2]) << " read as "
+        << (d.objects.empty() ? "" : describe(d.objects[0]));
     EXPECT_EQ(d.unrecognised, 1);
   }
 }
@@ -177,7 +184,8 @@ TEST(WorldDetector, EmptyNoiseAndSmudges) {
         } else {  // a thick "V": two strokes from (ax, ay) via (cx, cy + r) to (bx, by)
           auto seg = [&](float x0, float y0, float x1, float y1) {
             const float dx = x1 - x0, dy = y1 - y0;
-            const float t = std::clamp(((px - x0) * dx + (py - y0) * dy) / (dx * dx + dy * dy), 0.0f, 1.0f);
+            const float t =
+                std::clamp(((px - x0) * dx + (py - y0) * dy) / (dx * dx + dy * dy), 0.0f, 1.0f);
             return std::hypot(px - x0 - t * dx, py - y0 - t * dy);
           };
           in = std::min(seg(ax - 4, ay - 6, cx, cy + r), seg(cx, cy + r, bx + 6, by - 8)) < 1.8f;
@@ -217,7 +225,8 @@ TEST(WorldCheckSpec, OwnSpecPassesOthersFail) {
     }
     shuffled += check_spec(detected[i], specs[(i + 333) % specs.size()]).passed;
   }
-  std::printf("check_spec: own spec %d/1000 pass, another scene's spec %d/1000 pass\n", own, shuffled);
+  std::printf("check_spec: own spec %d/1000 pass, another scene's spec %d/1000 pass\n", own,
+              shuffled);
   EXPECT_GE(own, 990);
   EXPECT_LE(shuffled, 100);
 }
@@ -255,7 +264,8 @@ TEST(WorldCheckSpec, ReportsEachKindOfFailure) {
   EXPECT_FALSE(check_spec(d, wrong_size).passed);
 
   SceneSpec wrong_bg = spec;
-  wrong_bg.scene.background = {BackgroundColour::kWhite, BackgroundColour::kCream, GradientDirection::kVertical};
+  wrong_bg.scene.background = {BackgroundColour::kWhite, BackgroundColour::kCream,
+                               GradientDirection::kVertical};
   EXPECT_FALSE(check_spec(d, wrong_bg).passed);
 
   SceneSpec three = spec;

@@ -41,8 +41,9 @@ TEST(WorldColours, ObjectColoursFarApartAndFarFromBackgrounds) {
   }
   for (int i = 0; i < kNumBackgroundColours; ++i)
     for (int j = 0; j < i; ++j)
-      EXPECT_GE(rgb_distance(background_rgb(BackgroundColour(i)), background_rgb(BackgroundColour(j))),
-                35.0);
+      EXPECT_GE(
+          rgb_distance(background_rgb(BackgroundColour(i)), background_rgb(BackgroundColour(j))),
+          35.0);
 }
 
 TEST(WorldSampler, DeterministicAndValid) {
@@ -80,9 +81,10 @@ TEST(WorldSampler, CoversCountsGroupsAndGlyphs) {
     for (size_t a = 0; a < s.objects.size(); ++a) {
       glyphs += s.objects[a].shape == Shape::kGlyph;
       large += s.objects[a].size == Size::kLarge;
-      for (size_t b = 0; b < a; ++b) groups += s.objects[a].shape == s.objects[b].shape &&
-                                                s.objects[a].colour == s.objects[b].colour &&
-                                                s.objects[a].glyph == s.objects[b].glyph;
+      for (size_t b = 0; b < a; ++b)
+        groups += s.objects[a].shape == s.objects[b].shape &&
+                  s.objects[a].colour == s.objects[b].colour &&
+                  s.objects[a].glyph == s.objects[b].glyph;
     }
     four_large += large == 4;
   }
@@ -127,7 +129,8 @@ TEST(WorldRenderer, DrawsObjectsInsideTheImageAndKeepsBackground) {
   EXPECT_EQ(img.at(32, 32)[1], red[1]);
   // Gradient ends.
   Scene g;
-  g.background = {BackgroundColour::kWhite, BackgroundColour::kLavender, GradientDirection::kVertical};
+  g.background = {BackgroundColour::kWhite, BackgroundColour::kLavender,
+                  GradientDirection::kVertical};
   Image gi = render(g, 64, 64);
   EXPECT_GT(gi.at(5, 0)[1], gi.at(5, 63)[1]);
   EXPECT_EQ(gi.at(0, 10)[1], gi.at(63, 10)[1]);
@@ -143,7 +146,8 @@ TEST(WorldRenderer, DumpGallery) {
     Image img = render(s, 64, 64);
     for (int y = 0; y < 64; ++y)
       for (int x = 0; x < 64; ++x)
-        for (int k = 0; k < 3; ++k) sheet.at((i % 8) * 64 + x, (i / 8) * 64 + y)[k] = img.at(x, y)[k];
+        for (int k = 0; k < 3; ++k)
+          sheet.at((i % 8) * 64 + x, (i / 8) * 64 + y)[k] = img.at(x, y)[k];
   }
   maybe_dump(sheet, "scenes");
   Image shapes(64 * 11, 64 * 4, 3);
@@ -167,7 +171,8 @@ TEST(WorldRenderer, DumpGallery) {
     Image img = render(s, 64, 64);
     for (int y = 0; y < 64; ++y)
       for (int x = 0; x < 64; ++x)
-        for (int k = 0; k < 3; ++k) shapes.at((i % 11) * 64 + x, (i / 11) * 64 + y)[k] = img.at(x, y)[k];
+        for (int k = 0; k < 3; ++k)
+          shapes.at((i % 11) * 64 + x, (i / 11) * 64 + y)[k] = img.at(x, y)[k];
   }
   maybe_dump(shapes, "shapes");
 }
