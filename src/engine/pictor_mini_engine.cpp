@@ -43,6 +43,7 @@ class PictorMiniEngine final : public Engine {
   }
 
   const ModelInfo& info() const override { return info_; }
+  void set_load_seconds(double s) { info_.load_seconds = s; }
 
   int steps_for(Quality q) const override {
     switch (q) {
@@ -132,25 +133,34 @@ class PictorMiniEngine final : public Engine {
 
 }  // namespace
 
+std::unique_ptr<Engine> make_pictor_mini_engine(PictorMiniFile file, const LoadOptions& opts,
+                                                const std::string& path) {
+  auto t0 = std::chrono::steady_clock::now();
+  // Measured (docs/benchmarks.md): this model's small convolutions run faster in fp32 via
+  // oneDNN than in bf16 on AVX512-BF16 CPUs, so "auto" means fp32 on CPU.
+  ComputePolicy policy = choose_policy(opts.dtype == "auto" ? "fp32" : opts.dtype);
+  if (policy.device.is_cuda() && opts.dtype == "auto") policy.dtype = c10::kBFloat16;
+  ModelInfo info;
+  info.name = "pictor-mini";
+  info.family = "pictor-mini";
+  info.path = path;
+  info.native_width = info.native_height = int(file.model->config().image_size);
+  auto edits = file.metadata.find("pictor.edits");
+  info.supports_edits = edits != file.metadata.end() && edits->second == "1";
+  info.compute = policy.describe();
+  info.load_seconds = seconds_since(t0);
+  return std::make_unique<PictorMiniEngine>(std::move(file), policy, info);
+}
+
 Result<std::unique_ptr<Engine>> load_pictor_mini_engine(const std::string& path, const LoadOptions& opts) {
   auto t0 = std::chrono::steady_clock::now();
   set_threads(opts.threads);
   try {
     auto file = load_pictor_mini(path);
     if (!file.is_ok()) return file.status();
-    // Measured (docs/benchmarks.md): this model's small convolutions run faster in fp32 via
-    // oneDNN than in bf16 on AVX512-BF16 CPUs, so "auto" means fp32 on CPU.
-    ComputePolicy policy = choose_policy(opts.dtype == "auto" ? "fp32" : opts.dtype);
-    if (policy.device.is_cuda() && opts.dtype == "auto") policy.dtype = c10::kBFloat16;
-    ModelInfo info;
-    info.name = "pictor-mini";
-    info.family = "pictor-mini";
-    info.path = path;
-    info.native_width = info.native_height = int(file->model->config().image_size);
-    info.supports_edits = file->metadata.count("pictor.edits") && file->metadata.at("pictor.edits") == "1";
-    info.compute = policy.describe();
-    info.load_seconds = seconds_since(t0);
-    return std::unique_ptr<Engine>(std::make_unique<PictorMiniEngine>(std::move(*file), policy, info));
+    auto engine = make_pictor_mini_engine(std::move(*file), opts, path);
+    static_cast<PictorMiniEngine&>(*engine).set_load_seconds(seconds_since(t0));
+    return engine;
   } catch (const std::exception& e) {
     return internal_error(std::string("loading ") + path + " failed: " + e.what());
   }

@@ -15,7 +15,7 @@ namespace nn = torch::nn;
 
 std::string PictorMiniConfig::to_json() const {
   nlohmann::json j = {{"image_size", image_size}, {"in_channels", in_channels},
-                      {"out_channels", out_channels}, {"channels", channels},
+                      {"out_channels", out_channels}, {"patch", patch}, {"channels", channels},
                       {"attention", attention}, {"head_dim", head_dim}, {"time_dim", time_dim},
                       {"text_dim", text_dim}, {"text_layers", text_layers},
                       {"text_heads", text_heads}, {"max_tokens", max_tokens},
@@ -31,6 +31,7 @@ Result<PictorMiniConfig> PictorMiniConfig::from_json(const std::string& text) {
     c.image_size = j.at("image_size");
     c.in_channels = j.at("in_channels");
     c.out_channels = j.at("out_channels");
+    c.patch = j.at("patch");
     c.channels = j.at("channels").get<std::vector<int64_t>>();
     c.attention = j.at("attention").get<std::vector<int64_t>>();
     c.head_dim = j.at("head_dim");
@@ -44,7 +45,7 @@ Result<PictorMiniConfig> PictorMiniConfig::from_json(const std::string& text) {
     return corrupt_data(std::string("pictor-mini config: ") + e.what());
   }
   if (c.channels.empty() || c.channels.size() != c.attention.size() || c.image_size <= 0 ||
-      c.vocab_size <= 0 || c.image_size % (1 << (c.channels.size() - 1)) != 0)
+      c.vocab_size <= 0 || c.patch < 1 || c.image_size % (c.patch << (c.channels.size() - 1)) != 0)
     return corrupt_data("pictor-mini config has inconsistent sizes");
   return c;
 }
@@ -253,7 +254,7 @@ class UNetImpl : public nn::Module {
     time_mlp1_ = register_module("time_mlp1", nn::Linear(c.time_dim, c.time_dim));
     time_mlp2_ = register_module("time_mlp2", nn::Linear(c.time_dim, c.time_dim));
     text_proj_ = register_module("text_proj", nn::Linear(c.text_dim, c.time_dim));
-    stem_ = register_module("stem", conv3(c.in_channels, ch[0]));
+    stem_ = register_module("stem", conv3(c.in_channels * c.patch * c.patch, ch[0]));
     for (int64_t i = 0; i < levels; ++i) {
       down_->push_back(Level(ch[i], ch[i], c.time_dim, c, c.attention[i],
                              i + 1 < levels ? ch[i + 1] : 0, /*up=*/false));
@@ -269,7 +270,7 @@ class UNetImpl : public nn::Module {
     }
     register_module("up", up_);
     out_norm_ = register_module("out_norm", group_norm(ch[0]));
-    out_conv_ = register_module("out_conv", conv3(ch[0], c.out_channels));
+    out_conv_ = register_module("out_conv", conv3(ch[0], c.out_channels * c.patch * c.patch));
     zero_(*out_conv_);
   }
 
@@ -279,7 +280,7 @@ class UNetImpl : public nn::Module {
     emb = emb + text_proj_(pooled);
     const int64_t levels = int64_t(config_.channels.size());
     std::vector<at::Tensor> skips;
-    auto h = stem_(x);
+    auto h = stem_(config_.patch > 1 ? torch::pixel_unshuffle(x, config_.patch) : x);
     for (int64_t i = 0; i < levels; ++i) {
       auto* level = down_[i]->as<Level>();
       h = level->forward(h, emb, ctx, pad);
@@ -292,7 +293,8 @@ class UNetImpl : public nn::Module {
       h = level->forward(torch::cat({h, skips[size_t(i)]}, 1), emb, ctx, pad);
       h = level->resample(h);
     }
-    return out_conv_(torch::silu(out_norm_(h)));
+    auto out = out_conv_(torch::silu(out_norm_(h)));
+    return config_.patch > 1 ? torch::pixel_shuffle(out, config_.patch) : out;
   }
 
  private:

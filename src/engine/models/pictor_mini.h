@@ -23,8 +23,12 @@ struct PictorMiniConfig {
   int64_t image_size = 64;    // native resolution (square)
   int64_t in_channels = 8;    // see the file comment
   int64_t out_channels = 3;   // velocity in pixel space
-  std::vector<int64_t> channels = {32, 64, 128, 256};  // per UNet level, full resolution first
-  std::vector<int64_t> attention = {0, 0, 1, 2};       // 0 none, 1 cross-attn, 2 self+cross
+  // The UNet works on patch×patch pixel blocks folded into channels (pixel unshuffle), so its
+  // first level runs at image_size/patch: most of the cost of a full-resolution level is saved,
+  // and the conv head unfolds the blocks again (docs/models/pictor-mini.md).
+  int64_t patch = 2;
+  std::vector<int64_t> channels = {64, 128, 256};  // per UNet level, finest first
+  std::vector<int64_t> attention = {0, 1, 2};      // 0 none, 1 cross-attn, 2 self+cross
   int64_t head_dim = 32;
   int64_t time_dim = 256;
   int64_t text_dim = 192;

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "core/image.h"
 #include "core/status.h"
 #include "engine/models/pictor_mini.h"
 

@@ -1,0 +1,30 @@
+#pragma once
+// Training batches drawn from the scenes world: sample a scene (held-out pairs excluded), render
+// it, and caption a random subset of its facts. The stream depends only on (seed, step), so a
+// resumed run sees the same data as an uninterrupted one.
+#include <ATen/core/Tensor.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "engine/tokenizers/word_tokenizer.h"
+
+namespace pictor::engine {
+
+struct SceneBatch {
+  at::Tensor images;  // [B, 3, S, S] float in [−1, 1]
+  at::Tensor ids;     // [B, L] int64 token ids (caption; [start] only for dropped captions)
+  std::vector<std::string> captions;
+};
+
+struct SceneBatchOptions {
+  int batch_size = 32;
+  int image_size = 64;
+  double caption_dropout = 0.1;  // unconditional examples, for classifier-free guidance
+};
+
+SceneBatch make_scene_batch(uint64_t seed, int64_t step, const SceneBatchOptions& opts,
+                            const WordTokenizer& tokenizer);
+
+}  // namespace pictor::engine

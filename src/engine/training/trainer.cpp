@@ -1,0 +1,287 @@
+#include "engine/training/trainer.h"
+
+#include <torch/torch.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "codecs/codecs.h"
+#include "core/progress.h"
+#include "core/rng.h"
+#include "engine/device.h"
+#include "engine/models/pictor_mini_file.h"
+#include "engine/module_io.h"
+#include "engine/pictor_mini_engine.h"
+#include "engine/training/scene_batch.h"
+#include "world/captions.h"
+#include "world/detector.h"
+#include "world/scene_sampler.h"
+
+namespace pictor::engine {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+Result<PictorMiniConfig> preset_config(const std::string& preset, int64_t vocab_size) {
+  PictorMiniConfig c;
+  c.vocab_size = vocab_size;
+  if (preset == "base") return c;
+  if (preset == "small") {
+    c.channels = {32, 64, 128};
+    c.attention = {0, 1, 2};
+    c.text_dim = 128;
+    c.text_layers = 2;
+    return c;
+  }
+  if (preset == "tiny") {  // for tests: trains in seconds
+    c.image_size = 32;
+    c.channels = {16, 32};
+    c.attention = {0, 2};
+    c.head_dim = 16;
+    c.time_dim = 64;
+    c.text_dim = 32;
+    c.text_layers = 1;
+    c.text_heads = 2;
+    c.max_tokens = 24;
+    return c;
+  }
+  return invalid_argument("unknown preset '" + preset + "' (expected base, small or tiny)");
+}
+
+void copy_parameters(torch::nn::Module& dst, const torch::nn::Module& src) {
+  torch::NoGradGuard g;
+  auto d = dst.parameters(), s = src.parameters();
+  for (size_t i = 0; i < d.size(); ++i) d[i].copy_(s[i]);
+}
+
+void ema_update(torch::nn::Module& ema, const torch::nn::Module& model, double decay) {
+  torch::NoGradGuard g;
+  auto e = ema.parameters(), m = model.parameters();
+  for (size_t i = 0; i < e.size(); ++i) e[i].mul_(decay).add_(m[i], 1.0 - decay);
+}
+
+// Fixed prompts for periodic evaluation: in-distribution scenes from a seed of their own.
+std::vector<world::SceneSpec> eval_specs(int count) {
+  Rng rng(20261126, 7);
+  world::SamplerOptions opts;
+  opts.exclude_held_out = true;
+  std::vector<world::SceneSpec> specs;
+  for (int i = 0; i < count; ++i) specs.push_back(world::make_spec(world::sample_scene(rng, opts), rng));
+  return specs;
+}
+
+Image grid(const std::vector<Image>& images, int columns) {
+  const int w = images[0].width, h = images[0].height;
+  const int rows = (int(images.size()) + columns - 1) / columns;
+  Image g(columns * w, rows * h, 3);
+  for (size_t i = 0; i < images.size(); ++i) {
+    const int ox = int(i % size_t(columns)) * w, oy = int(i / size_t(columns)) * h;
+    for (int y = 0; y < h; ++y)
+      std::memcpy(g.at(ox, oy + y), images[i].at(0, y), size_t(w) * 3);
+  }
+  return g;
+}
+
+struct Checkpoint {
+  int64_t step = 0;
+  double seconds = 0;
+};
+
+Status save_checkpoint(const std::string& dir, PictorMini& model, PictorMini& ema,
+                       torch::optim::AdamW& optimizer, const std::vector<std::string>& vocab,
+                       const TrainOptions& opts, const Checkpoint& ck) {
+  weights::SafetensorsWriter writer;
+  writer.set_metadata("pictor.config", model->config().to_json());
+  writer.set_metadata("pictor.vocab", nlohmann::json(vocab).dump());
+  writer.set_metadata("train.step", std::to_string(ck.step));
+  writer.set_metadata("train.seconds", std::to_string(ck.seconds));
+  writer.set_metadata("train.preset", opts.preset);
+  add_module_tensors(*model, writer, torch::kFloat, "model.");
+  add_module_tensors(*ema, writer, torch::kFloat, "ema.");
+  // Optimizer first: a crash between the two writes leaves an older optimizer state with a newer
+  // model, which resumes fine; the reverse order could pair new moments with old weights.
+  const std::string opt_tmp = dir + "/optimizer.pt.tmp";
+  torch::save(optimizer, opt_tmp);
+  fs::rename(opt_tmp, dir + "/optimizer.pt");
+  PICTOR_RETURN_IF_ERROR(writer.write(dir + "/checkpoint.safetensors"));
+
+  std::map<std::string, std::string> meta = {
+      {"pictor.steps_low", "8"}, {"pictor.steps_medium", "16"}, {"pictor.steps_high", "32"},
+      {"pictor.guidance", "4.0"}, {"pictor.shift", "1.0"},
+      {"train.step", std::to_string(ck.step)},
+      {"train.samples", std::to_string(ck.step * opts.batch_size)},
+      {"train.seconds", std::to_string(ck.seconds)},
+      {"train.preset", opts.preset}, {"train.batch_size", std::to_string(opts.batch_size)},
+      {"train.learning_rate", std::to_string(opts.learning_rate)}};
+  return save_pictor_mini(ema, vocab, meta, torch::kHalf, dir + "/pictor-mini.safetensors");
+}
+
+Result<Checkpoint> load_checkpoint(const std::string& dir, PictorMini& model, PictorMini& ema,
+                                   torch::optim::AdamW& optimizer) {
+  auto file = weights::SafetensorsFile::open(dir + "/checkpoint.safetensors");
+  if (!file.is_ok()) return file.status();
+  PICTOR_RETURN_IF_ERROR(load_module_strict(*model, **file, "model."));
+  PICTOR_RETURN_IF_ERROR(load_module_strict(*ema, **file, "ema."));
+  Checkpoint ck;
+  const auto& meta = (*file)->metadata();
+  ck.step = std::stoll(meta.at("train.step"));
+  ck.seconds = std::stod(meta.at("train.seconds"));
+  if (fs::exists(dir + "/optimizer.pt")) torch::load(optimizer, dir + "/optimizer.pt");
+  return ck;
+}
+
+// Generates one image per eval prompt with the EMA weights and scores it with the detector.
+double periodic_eval(PictorMini& ema, const std::vector<std::string>& vocab, const std::string& dir,
+                     int64_t step, int prompts) {
+  ema->eval();
+  PictorMiniFile file{ema, vocab, {}};
+  auto engine = make_pictor_mini_engine(std::move(file), {}, dir);
+  auto specs = eval_specs(prompts);
+  std::vector<Image> images;
+  int passed = 0;
+  for (size_t i = 0; i < specs.size(); ++i) {
+    Rng rng(99, i);
+    GenerateRequest req;
+    req.prompt = world::caption(specs[i], rng);
+    req.seed = i;
+    auto out = engine->generate(req);
+    if (!out.is_ok()) continue;
+    if (world::check_spec(world::detect(out->images[0]), specs[i]).passed) ++passed;
+    images.push_back(std::move(out->images[0]));
+  }
+  ema->train();
+  if (!images.empty()) {
+    std::vector<Image> first(images.begin(), images.begin() + std::min<size_t>(16, images.size()));
+    auto png = codecs::encode_image(grid(first, 4), codecs::ImageFormat::kPng, 6);
+    if (png.is_ok()) (void)codecs::write_file_atomic(dir + "/samples-" + std::to_string(step) + ".png", *png);
+  }
+  return specs.empty() ? 0.0 : double(passed) / double(specs.size());
+}
+
+}  // namespace
+
+Result<TrainReport> train_pictor_mini(const TrainOptions& opts, const std::atomic<bool>* stop) {
+  try {
+    set_threads(opts.threads);
+    std::error_code ec;
+    fs::create_directories(opts.out_dir, ec);
+    if (ec) return io_error("cannot create " + opts.out_dir + ": " + ec.message());
+    if (opts.batch_size < 1 || opts.steps < 1) return invalid_argument("steps and batch size must be positive");
+
+    const std::vector<std::string> vocab = world::vocabulary();
+    auto config = preset_config(opts.preset, WordTokenizer::kFirstWord + int64_t(vocab.size()));
+    if (!config.is_ok()) return config.status();
+    WordTokenizer tokenizer(vocab, int(config->max_tokens));
+
+    torch::manual_seed(opts.seed);
+    PictorMini model(*config), ema(*config);
+    copy_parameters(*ema, *model);
+    ema->eval();
+    torch::optim::AdamW optimizer(model->parameters(), torch::optim::AdamWOptions(opts.learning_rate)
+                                                           .betas({0.9, 0.99}).weight_decay(0.0));
+    Checkpoint ck;
+    if (opts.resume && fs::exists(opts.out_dir + "/checkpoint.safetensors")) {
+      auto loaded = load_checkpoint(opts.out_dir, model, ema, optimizer);
+      if (!loaded.is_ok()) return loaded.status();
+      ck = *loaded;
+      std::fprintf(stderr, "resuming %s at step %lld\n", opts.out_dir.c_str(), (long long)ck.step);
+    }
+    int64_t params = 0;
+    for (auto& p : model->parameters()) params += p.numel();
+    std::ofstream log(opts.out_dir + "/train.log", std::ios::app);
+    log << "# start step " << ck.step << " preset " << opts.preset << " params " << params
+        << " batch " << opts.batch_size << " lr " << opts.learning_rate << "\n";
+
+    SceneBatchOptions batch_opts;
+    batch_opts.batch_size = opts.batch_size;
+    batch_opts.image_size = int(config->image_size);
+    TrainReport report;
+    ProgressBar bar("train", opts.steps, !opts.quiet && stderr_is_terminal());
+    const auto start = Clock::now();
+    auto interval_start = start;
+    double loss_sum = 0;
+    int loss_count = 0;
+    bool first_interval = true;
+    const int64_t start_step = ck.step;
+    auto elapsed = [&] { return std::chrono::duration<double>(Clock::now() - start).count(); };
+
+    while (ck.step < opts.steps) {
+      if (stop && stop->load()) break;
+      if (opts.max_hours > 0 && elapsed() > opts.max_hours * 3600) break;
+      const double lr = opts.learning_rate * std::min(1.0, double(ck.step + 1) / opts.warmup_steps);
+      for (auto& group : optimizer.param_groups())
+        static_cast<torch::optim::AdamWOptions&>(group.options()).lr(lr);
+
+      SceneBatch batch = make_scene_batch(opts.seed, ck.step, batch_opts, tokenizer);
+      torch::manual_seed(opts.seed * 1000003ull + uint64_t(ck.step));
+      auto x0 = batch.images;
+      auto noise = torch::randn_like(x0);
+      auto t = torch::sigmoid(torch::randn({x0.size(0)}));  // logit-normal: most weight mid-way
+      auto tb = t.view({-1, 1, 1, 1});
+      auto xt = (1 - tb) * x0 + tb * noise;
+      auto pad = batch.ids.eq(WordTokenizer::kPad);
+      auto [ctx, pooled] = model->encode_text(batch.ids, pad);
+      auto v = model->forward(pictor_mini_input(xt, {}, {}), t, ctx, pooled, pad);
+      auto loss = torch::mse_loss(v, noise - x0);
+      optimizer.zero_grad();
+      loss.backward();
+      torch::nn::utils::clip_grad_norm_(model->parameters(), 1.0);
+      optimizer.step();
+      ++ck.step;
+      ema_update(*ema, *model, std::min(opts.ema_decay, (1.0 + ck.step) / (10.0 + ck.step)));
+
+      loss_sum += loss.item<double>();
+      ++loss_count;
+      bar.update(ck.step, "loss " + std::to_string(loss_sum / loss_count).substr(0, 6));
+      if (ck.step % opts.log_every == 0 || ck.step == opts.steps) {
+        const double dt = std::chrono::duration<double>(Clock::now() - interval_start).count();
+        const double mean = loss_sum / loss_count;
+        const double sps = loss_count * opts.batch_size / dt;
+        if (first_interval) { report.first_loss = mean; first_interval = false; }
+        report.last_loss = mean;
+        report.samples_per_second = sps;
+        const double eta = (opts.steps - ck.step) * opts.batch_size / std::max(sps, 1e-9);
+        char line[256];
+        std::snprintf(line, sizeof line, "step %lld loss %.4f lr %.2e samples/s %.1f elapsed %s eta %s",
+                      (long long)ck.step, mean, lr, sps,
+                      format_duration(ck.seconds + elapsed()).c_str(), format_duration(eta).c_str());
+        log << line << std::endl;
+        if (!bar.enabled() && !opts.quiet) std::fprintf(stderr, "%s\n", line);
+        loss_sum = 0;
+        loss_count = 0;
+        interval_start = Clock::now();
+      }
+      if (ck.step % opts.checkpoint_every == 0 || ck.step == opts.steps) {
+        Checkpoint save = ck;
+        save.seconds += elapsed();
+        PICTOR_RETURN_IF_ERROR(save_checkpoint(opts.out_dir, model, ema, optimizer, vocab, opts, save));
+      }
+      if (opts.eval_every > 0 && ck.step % opts.eval_every == 0) {
+        report.last_eval = periodic_eval(ema, vocab, opts.out_dir, ck.step, opts.eval_prompts);
+        std::ofstream(opts.out_dir + "/eval.jsonl", std::ios::app)
+            << nlohmann::json{{"step", ck.step}, {"pass_rate", report.last_eval}}.dump() << "\n";
+        if (!opts.quiet) std::fprintf(stderr, "\neval step %lld: %.3f of prompts confirmed by the detector\n",
+                                      (long long)ck.step, report.last_eval);
+        interval_start = Clock::now();
+      }
+    }
+    Checkpoint save = ck;
+    save.seconds += elapsed();
+    PICTOR_RETURN_IF_ERROR(save_checkpoint(opts.out_dir, model, ema, optimizer, vocab, opts, save));
+    bar.finish();
+    report.steps_done = ck.step - start_step;
+    report.seconds = elapsed();
+    return report;
+  } catch (const std::exception& e) {
+    return internal_error(std::string("training failed: ") + e.what());
+  }
+}
+
+}  // namespace pictor::engine

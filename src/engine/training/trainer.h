@@ -1,0 +1,48 @@
+#pragma once
+// `pictor train`: trains pictor-mini from scratch (or continues) on the scenes world with
+// rectified flow. Everything a run needs to resume lives in its output directory:
+//   checkpoint.safetensors  model + EMA weights, step, elapsed time (written atomically)
+//   optimizer.pt            AdamW state
+//   pictor-mini.safetensors the EMA weights in fp16: the shippable model file
+//   train.log               one line per log interval; eval.jsonl one line per periodic eval
+//   samples-<step>.png      a grid of samples from fixed prompts
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include "core/status.h"
+
+namespace pictor::engine {
+
+struct TrainOptions {
+  std::string out_dir = "runs/pictor-mini";
+  std::string preset = "base";  // base | small | tiny (tests)
+  int64_t steps = 20000;        // total optimizer steps (a resumed run continues to this)
+  double max_hours = 0;         // stop (with a checkpoint) after this wall time; 0 = no limit
+  int batch_size = 32;
+  double learning_rate = 4e-4;
+  int warmup_steps = 300;
+  double ema_decay = 0.999;
+  int log_every = 20;
+  int checkpoint_every = 200;
+  int eval_every = 1000;        // 0 = never
+  int eval_prompts = 32;
+  int threads = 0;
+  uint64_t seed = 1;
+  bool resume = true;           // continue from out_dir's checkpoint when present
+  bool quiet = false;           // no progress bar
+};
+
+struct TrainReport {
+  int64_t steps_done = 0;
+  double first_loss = 0;  // mean loss over the first log interval of this invocation
+  double last_loss = 0;   // mean loss over the last log interval
+  double samples_per_second = 0;
+  double seconds = 0;
+  double last_eval = -1;  // fraction of eval prompts whose facts the detector confirmed
+};
+
+Result<TrainReport> train_pictor_mini(const TrainOptions& opts, const std::atomic<bool>* stop = nullptr);
+
+}  // namespace pictor::engine
