@@ -39,7 +39,7 @@ void GenerationFlags::add_to(CLI::App& cmd) {
   cmd.add_option("--negative", negative, "negative prompt: what the image should not look like");
   cmd.add_option("--size", size, "output size WxH (default: the model's native size; larger sizes are upsampled)");
   cmd.add_option("--format", format, "png | jpeg | webp (default: from the -o extension, else png)");
-  cmd.add_option("--compression", compression, "0-100: jpeg/webp quality loss (0 = best), png zlib effort");
+  cmd.add_option("--compression", compression, "0-100 as OpenAI's output_compression: jpeg/webp quality (100 = best, the default), png zlib effort");
   cmd.add_option("--threads", threads, "compute threads (default: all cores)");
   cmd.add_option("--dtype", dtype, "auto | fp32 | bf16")->capture_default_str();
   cmd.add_option("-o,--output", output, "output file; numbered (out-1.png, …) when n > 1")->capture_default_str();

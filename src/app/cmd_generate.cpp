@@ -37,7 +37,8 @@ int run_generate(const GenerateArgs& a) {
   for (const auto& w : result->warnings) warn(w);
 
   for (size_t i = 0; i < result->images.size(); ++i) {
-    auto bytes = codecs::encode_image(result->images[i], format, a.flags.compression);
+    auto bytes = codecs::encode_image(result->images[i], format,
+                                      a.flags.compression >= 0 ? a.flags.compression : codecs::kDefaultCompression);
     if (!bytes.is_ok()) return fail(bytes.status());
     if (auto st = codecs::write_file_atomic(outputs[i], *bytes); !st.is_ok()) return fail(st);
   }

@@ -1,0 +1,61 @@
+// The eval suite's scorer: a perfect generator (renders of the prompts' own scenes) must pass,
+// and the same images scored against shuffled prompts must fail (the negative control).
+#include <gtest/gtest.h>
+
+#include <set>
+
+#include "eval/geneval.h"
+#include "eval/prompt_set.h"
+#include "world/captions.h"
+
+namespace pictor::eval {
+namespace {
+
+TEST(PromptSet, HasAtLeast400SeededPromptsOverEveryTask) {
+  auto a = build_prompt_set(), b = build_prompt_set();
+  ASSERT_GE(a.size(), 400u);
+  ASSERT_EQ(a.size(), b.size());
+  std::set<std::string> tasks;
+  int held_out = 0;
+  for (size_t i = 0; i < a.size(); ++i) {
+    EXPECT_EQ(a[i].prompt, b[i].prompt);
+    tasks.insert(a[i].task);
+    held_out += a[i].held_out;
+    for (const auto& w : world::tokenize_words(a[i].prompt)) {
+      const auto vocab = world::vocabulary();
+      EXPECT_NE(std::find(vocab.begin(), vocab.end(), w), vocab.end()) << w;
+    }
+  }
+  EXPECT_EQ(tasks.size(), kTasks.size());
+  EXPECT_GE(held_out, 60);
+}
+
+TEST(GenEval, OracleScoresHighAndShuffledPromptsScoreLow) {
+  EvalOptions opts;
+  opts.images_per_prompt = 1;
+  auto report = run_eval(oracle_generator(64), opts);
+  ASSERT_TRUE(report.is_ok());
+  std::printf("oracle overall %.3f held-out %.3f negative control %.3f\n", report->overall,
+              report->held_out, report->negative_control);
+  EXPECT_GE(report->overall, 0.99);
+  EXPECT_GE(report->held_out, 0.99);
+  for (const auto& [task, r] : report->tasks) EXPECT_GE(r.accuracy(), 0.97) << task;
+  EXPECT_LE(report->negative_control, 0.15);
+  EXPECT_EQ(report->tasks.size(), kTasks.size());
+}
+
+TEST(GenEval, BlankImagesScoreZero) {
+  EvalOptions opts;
+  opts.images_per_prompt = 1;
+  opts.limit = 10;
+  auto report = run_eval([](const EvalPrompt&, int) -> Result<Image> {
+    Image img(64, 64, 3);
+    std::fill(img.pixels.begin(), img.pixels.end(), 255);
+    return img;
+  }, opts);
+  ASSERT_TRUE(report.is_ok());
+  EXPECT_EQ(report->overall, 0.0);
+}
+
+}  // namespace
+}  // namespace pictor::eval
