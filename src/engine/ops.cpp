@@ -2,6 +2,8 @@
 
 #include <torch/torch.h>
 
+#include <ATen/Parallel.h>
+
 #include <cmath>
 
 namespace pictor::engine {
@@ -17,6 +19,27 @@ at::Tensor attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor&
                                         -std::numeric_limits<float>::infinity());
   }
   return torch::matmul(torch::softmax(scores, -1), v);
+}
+
+at::Tensor linear_in_row_blocks(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias) {
+  constexpr int64_t kRows = 64;
+  const int64_t in = x.size(-1), out_features = weight.size(0);
+  auto rows = x.reshape({-1, in}).contiguous();
+  const int64_t m = rows.size(0);
+  auto out = torch::empty({m, out_features}, rows.options());
+  auto wt = weight.t();
+  const int64_t blocks = (m + kRows - 1) / kRows;
+  at::parallel_for(0, blocks, 1, [&](int64_t begin, int64_t end) {
+    for (int64_t b = begin; b < end; ++b) {
+      const int64_t r0 = b * kRows, r1 = std::min(m, r0 + kRows);
+      auto dst = out.slice(0, r0, r1);
+      if (bias.defined()) torch::addmm_out(dst, bias, rows.slice(0, r0, r1), wt);
+      else torch::mm_out(dst, rows.slice(0, r0, r1), wt);
+    }
+  });
+  auto shape = x.sizes().vec();
+  shape.back() = out_features;
+  return out.view(shape);
 }
 
 at::Tensor timestep_embedding(const at::Tensor& t, int64_t dim, double max_period) {

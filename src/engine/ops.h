@@ -10,6 +10,12 @@ namespace pictor::engine {
 at::Tensor attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
                      const at::Tensor& key_padding = {});
 
+// Inference-only linear layer whose result does not depend on the thread count: rows are cut
+// into fixed blocks, each computed by one single-threaded GEMM, blocks spread over the threads.
+// (Multi-threaded BLAS/oneDNN GEMMs may split the reduction differently per thread count.)
+// x: [..., in], weight: [out, in], bias: [out] or undefined → [..., out]
+at::Tensor linear_in_row_blocks(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias);
+
 // t: [N] in [0, 1] → [N, dim] sinusoidal features (dim even).
 at::Tensor timestep_embedding(const at::Tensor& t, int64_t dim, double max_period = 10000.0);
 

@@ -61,14 +61,42 @@ void zero_(nn::Module& m) {
   for (auto& p : m.parameters()) p.zero_();
 }
 
+// A linear layer (same parameter names as nn::Linear) that can run its matrix product in bf16.
+// On CPU, fp32 GEMM goes through OpenBLAS (measured ~26 GFLOP/s on one thread for these small
+// shapes) while bf16 goes through oneDNN on all threads: 3x faster token projections at
+// inference, at an error far below an 8-bit pixel. Training stays in fp32.
+class FastLinearImpl : public nn::Module {
+ public:
+  FastLinearImpl(int64_t in, int64_t out, bool bias = true) {
+    const double bound = 1.0 / std::sqrt(double(in));  // nn::Linear's default initialisation
+    weight_ = register_parameter("weight", torch::empty({out, in}).uniform_(-bound, bound));
+    if (bias) bias_ = register_parameter("bias", torch::empty({out}).uniform_(-bound, bound));
+  }
+  // x: [..., in] → [..., out]
+  at::Tensor forward(const at::Tensor& x) {
+    if (torch::GradMode::is_enabled()) return torch::linear(x, weight_, bias_);
+    if (!weight_lowp_.defined() || x.scalar_type() != torch::kFloat)
+      return linear_in_row_blocks(x, weight_, bias_);
+    return linear_in_row_blocks(x.to(torch::kBFloat16), weight_lowp_, bias_lowp_).to(torch::kFloat);
+  }
+  void set_bf16(bool on) {
+    weight_lowp_ = on ? weight_.detach().to(torch::kBFloat16) : at::Tensor();
+    bias_lowp_ = on && bias_.defined() ? bias_.detach().to(torch::kBFloat16) : at::Tensor();
+  }
+
+ private:
+  at::Tensor weight_, bias_, weight_lowp_, bias_lowp_;
+};
+TORCH_MODULE(FastLinear);
+
 // Multi-head attention with separate q/k/v projections; k/v may come from another sequence.
 class AttentionImpl : public nn::Module {
  public:
   AttentionImpl(int64_t dim, int64_t kv_dim, int64_t heads) : heads_(heads) {
-    to_q_ = register_module("to_q", nn::Linear(nn::LinearOptions(dim, dim).bias(false)));
-    to_k_ = register_module("to_k", nn::Linear(nn::LinearOptions(kv_dim, dim).bias(false)));
-    to_v_ = register_module("to_v", nn::Linear(nn::LinearOptions(kv_dim, dim).bias(false)));
-    to_out_ = register_module("to_out", nn::Linear(dim, dim));
+    to_q_ = register_module("to_q", FastLinear(dim, dim, false));
+    to_k_ = register_module("to_k", FastLinear(kv_dim, dim, false));
+    to_v_ = register_module("to_v", FastLinear(kv_dim, dim, false));
+    to_out_ = register_module("to_out", FastLinear(dim, dim));
   }
   // x: [N, Lq, dim], kv: [N, Lk, kv_dim], pad: [N, Lk] bool or undefined → [N, Lq, dim]
   at::Tensor forward(const at::Tensor& x, const at::Tensor& kv, const at::Tensor& pad = {}) {
@@ -81,20 +109,20 @@ class AttentionImpl : public nn::Module {
 
  private:
   int64_t heads_;
-  nn::Linear to_q_{nullptr}, to_k_{nullptr}, to_v_{nullptr}, to_out_{nullptr};
+  FastLinear to_q_{nullptr}, to_k_{nullptr}, to_v_{nullptr}, to_out_{nullptr};
 };
 TORCH_MODULE(Attention);
 
 class FeedForwardImpl : public nn::Module {
  public:
   FeedForwardImpl(int64_t dim, int64_t mult) {
-    fc1_ = register_module("fc1", nn::Linear(dim, dim * mult));
-    fc2_ = register_module("fc2", nn::Linear(dim * mult, dim));
+    fc1_ = register_module("fc1", FastLinear(dim, dim * mult));
+    fc2_ = register_module("fc2", FastLinear(dim * mult, dim));
   }
   at::Tensor forward(const at::Tensor& x) { return fc2_(torch::gelu(fc1_(x))); }
 
  private:
-  nn::Linear fc1_{nullptr}, fc2_{nullptr};
+  FastLinear fc1_{nullptr}, fc2_{nullptr};
 };
 TORCH_MODULE(FeedForward);
 
@@ -162,7 +190,7 @@ class SpatialTransformerImpl : public nn::Module {
     cross_attn_ = register_module("cross_attn", Attention(ch, text_dim, heads));
     norm_ff_ = register_module("norm_ff", nn::LayerNorm(nn::LayerNormOptions({ch})));
     ff_ = register_module("ff", FeedForward(ch, 2));
-    proj_out_ = register_module("proj_out", nn::Linear(ch, ch));
+    proj_out_ = register_module("proj_out", FastLinear(ch, ch));
     zero_(*proj_out_);
   }
   // x: [N, C, H, W], context: [N, L, D], pad: [N, L] → [N, C, H, W]
@@ -183,7 +211,7 @@ class SpatialTransformerImpl : public nn::Module {
   nn::LayerNorm norm_self_{nullptr}, norm_cross_{nullptr}, norm_ff_{nullptr};
   Attention self_attn_{nullptr}, cross_attn_{nullptr};
   FeedForward ff_{nullptr};
-  nn::Linear proj_out_{nullptr};
+  FastLinear proj_out_{nullptr};
 };
 TORCH_MODULE(SpatialTransformer);
 
@@ -317,6 +345,11 @@ PictorMiniImpl::PictorMiniImpl(const PictorMiniConfig& c) : config_(c) {
 
 std::pair<at::Tensor, at::Tensor> PictorMiniImpl::encode_text(const at::Tensor& ids, const at::Tensor& pad) {
   return text_(ids, pad);
+}
+
+void PictorMiniImpl::set_bf16_matmuls(bool on) {
+  for (auto& m : modules(/*include_self=*/false))
+    if (auto* fast = dynamic_cast<FastLinearImpl*>(m.get())) fast->set_bf16(on);
 }
 
 at::Tensor PictorMiniImpl::forward(const at::Tensor& x, const at::Tensor& t, const at::Tensor& context,

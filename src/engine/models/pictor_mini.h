@@ -68,6 +68,9 @@ class PictorMiniImpl : public torch::nn::Module {
   at::Tensor forward(const at::Tensor& x, const at::Tensor& t, const at::Tensor& context,
                      const at::Tensor& pooled, const at::Tensor& pad);
   const PictorMiniConfig& config() const { return config_; }
+  // Inference only: token projections run in bf16 (weights copied once; call again after the
+  // weights change). fp32 activations stay fp32 everywhere else.
+  void set_bf16_matmuls(bool on);
 
  private:
   PictorMiniConfig config_;
