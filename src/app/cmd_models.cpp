@@ -5,6 +5,7 @@
 
 #include "app/cli_util.h"
 #include "app/commands.h"
+#include "engine/weights/safetensors.h"
 
 namespace pictor::app {
 
@@ -18,11 +19,20 @@ int run_models() {
     if (!fs::is_directory(dir, ec)) continue;
     for (const auto& entry : fs::directory_iterator(dir, ec)) {
       const std::string name = entry.path().filename().string();
-      auto path = engine::resolve_model_path((fs::path(dir) / name).string());
-      if (entry.is_directory() && fs::exists(entry.path() / (name + ".safetensors"))) {
-        std::printf("%-16s %s\n", name.c_str(), (entry.path() / (name + ".safetensors")).c_str());
-        ++found;
+      const fs::path file = entry.path() / (name + ".safetensors");
+      if (!entry.is_directory() || !fs::exists(file)) continue;
+      ++found;
+      std::printf("%-16s %s\n", name.c_str(), file.c_str());
+      auto st = weights::SafetensorsFile::open(file.string());
+      if (!st.is_ok()) {
+        std::printf("  unreadable: %s\n", st.status().message().c_str());
+        continue;
       }
+      const auto& meta = (*st)->metadata();
+      auto get = [&](const char* k) { auto it = meta.find(k); return it == meta.end() ? std::string("?") : it->second; };
+      if (meta.count("train.step"))
+        std::printf("  trained %s steps, %s samples, %.1f h\n", get("train.step").c_str(),
+                    get("train.samples").c_str(), std::atof(get("train.seconds").c_str()) / 3600.0);
     }
   }
   if (!found) std::fprintf(stderr, "no models found (searched PICTOR_MODELS and the models/ folders)\n");
