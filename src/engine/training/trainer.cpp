@@ -247,7 +247,8 @@ Result<TrainReport> train_pictor_mini(const TrainOptions& opts, const std::atomi
         if (first_interval) { report.first_loss = mean; first_interval = false; }
         report.last_loss = mean;
         report.samples_per_second = sps;
-        const double eta = (opts.steps - ck.step) * opts.batch_size / std::max(sps, 1e-9);
+        double eta = (opts.steps - ck.step) * opts.batch_size / std::max(sps, 1e-9);
+        if (opts.max_hours > 0) eta = std::min(eta, std::max(0.0, opts.max_hours * 3600 - elapsed()));
         char line[256];
         std::snprintf(line, sizeof line, "step %lld loss %.4f lr %.2e samples/s %.1f elapsed %s eta %s",
                       (long long)ck.step, mean, lr, sps,
