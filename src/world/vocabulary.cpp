@@ -72,6 +72,9 @@ std::vector<std::string> vocabulary() {
       "edge", "mask", "masked", "region", "area", "inside", "outside", "fill", "inpaint", "new",
       "make", "become", "becomes", "let", "should", "by", "for", "into", "onto", "next", "beside",
       "between", "around", "move", "elsewhere", "position", "size", "count", "empty", "space",
+      // edit instructions (world/edit_phrases.cpp, world/edit_templates.cpp)
+      "write", "use", "as", "set", "switch", "fade", "get", "rid", "here", "second", "third",
+      "fourth", "leftmost", "rightmost", "topmost", "bottommost", "highest", "lowest",
   };
   // clang-format on
   std::vector<std::string> v(std::begin(kWords), std::end(kWords));
