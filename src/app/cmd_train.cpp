@@ -45,6 +45,9 @@ Command add_train_command(CLI::App& root) {
   cmd->add_option("--threads", o->threads, "compute threads (default: all cores)");
   cmd->add_option("--seed", o->seed, "data and initialisation seed")->capture_default_str();
   cmd->add_flag("--restart{false}", o->resume, "ignore an existing checkpoint and start over");
+  cmd->add_option("--init-from", o->init_from,
+                  "without a checkpoint in --out: start from these pictor-mini weights (e.g. the shipped\n"
+                  "models/pictor-mini/pictor-mini.safetensors) with a fresh optimizer");
   cmd->add_flag("--quiet", o->quiet, "no progress output");
   return {cmd, [o] { return run_train(*o); }};
 }

@@ -66,7 +66,7 @@ void add_tensor(weights::SafetensorsWriter& writer, const std::string& name, con
 }
 
 Status load_module_strict(torch::nn::Module& module, const weights::SafetensorsFile& file,
-                          const std::string& prefix) {
+                          const std::string& prefix, const std::set<std::string>& growable_rows) {
   std::vector<std::string> missing, misshaped;
   std::set<std::string> used;
   torch::NoGradGuard no_grad;
@@ -75,6 +75,12 @@ Status load_module_strict(torch::nn::Module& module, const weights::SafetensorsF
     const weights::TensorInfo* info = file.find(key);
     if (!info) { missing.push_back(key); return; }
     used.insert(key);
+    const auto& fs = info->shape;
+    if (growable_rows.count(name) && fs.size() == size_t(target.dim()) && !fs.empty() &&
+        fs[0] <= target.size(0) && at::IntArrayRef(fs).slice(1) == target.sizes().slice(1)) {
+      target.slice(0, 0, fs[0]).copy_(tensor_from_info(*info).to(target.dtype()));
+      return;
+    }
     if (at::IntArrayRef(info->shape) != target.sizes()) {
       misshaped.push_back(key + " (file " + shape_str(info->shape) + ", model " +
                           shape_str(target.sizes()) + ")");

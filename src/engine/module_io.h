@@ -3,6 +3,7 @@
 // Loading is strict: every missing, unexpected and mis-shaped tensor is reported in one error.
 #include <torch/nn/module.h>
 
+#include <set>
 #include <string>
 
 #include "core/status.h"
@@ -12,8 +13,11 @@ namespace pictor::engine {
 
 // Copies tensors named `prefix + parameter name` from `file` into `module` (converting dtype).
 // Tensors in the file that start with `prefix` but match no parameter are "unexpected".
+// Parameters named in `growable_rows` may have fewer rows in the file than in the model (a
+// vocabulary that grew): the file's rows fill the first rows, the rest keep their values.
 Status load_module_strict(torch::nn::Module& module, const weights::SafetensorsFile& file,
-                          const std::string& prefix = "");
+                          const std::string& prefix = "",
+                          const std::set<std::string>& growable_rows = {});
 
 // Adds every parameter and buffer of `module` as `prefix + name` in `dtype` (kFloat or kBFloat16).
 void add_module_tensors(const torch::nn::Module& module, weights::SafetensorsWriter& writer,

@@ -29,8 +29,10 @@ at::Tensor linear_in_row_blocks(const at::Tensor& x, const at::Tensor& weight, c
   auto out = torch::empty({m, out_features}, rows.options());
   auto wt = weight.t();
   const int64_t blocks = (m + kRows - 1) / kRows;
-  at::parallel_for(0, blocks, 1, [&](int64_t begin, int64_t end) {
-    for (int64_t b = begin; b < end; ++b) {
+  // At least two work items, so that with several threads this is always a parallel region and
+  // each GEMM inside runs on one thread (a single block run inline would get all threads).
+  at::parallel_for(0, std::max<int64_t>(blocks, 2), 1, [&](int64_t begin, int64_t end) {
+    for (int64_t b = begin; b < std::min(end, blocks); ++b) {
       const int64_t r0 = b * kRows, r1 = std::min(m, r0 + kRows);
       auto dst = out.slice(0, r0, r1);
       if (bias.defined()) torch::addmm_out(dst, bias, rows.slice(0, r0, r1), wt);

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "engine/device.h"
 #include "engine/engine.h"
 #include "engine/models/pictor_mini.h"
 #include "engine/models/pictor_mini_file.h"
@@ -52,6 +53,36 @@ TEST(PictorMini, ForwardShapes) {
   EXPECT_EQ(x.size(1), 8);
   auto v = model->forward(x, torch::rand({2}), ctx, pooled, pad);
   EXPECT_EQ(v.sizes(), (std::vector<int64_t>{2, 3, 32, 32}));
+}
+
+// Same pixels whatever the thread count (DESIGN.md §5): the full-size model's inference forward
+// must be bit-identical with 1 and 2 threads, in the default (bf16 projections) and fp32 modes.
+TEST(PictorMini, InferenceIsBitIdenticalAcrossThreadCounts) {
+  set_threads(2);
+  PictorMiniConfig c;  // the shipped architecture
+  c.vocab_size = 150;
+  torch::manual_seed(4);
+  PictorMini model(c);
+  model->eval();
+  torch::NoGradGuard g;
+  for (auto& p : model->parameters()) p.add_(torch::randn_like(p) * 0.02);
+  auto ids = torch::randint(3, 150, {2, c.max_tokens}, torch::kLong);
+  ids.slice(1, 12).zero_();
+  ids.select(1, 0).fill_(WordTokenizer::kStart);
+  auto pad = ids.eq(0);
+  auto x = pictor_mini_input(torch::randn({2, 3, 64, 64}), {}, {});
+  auto t = torch::full({2}, 0.6);
+  for (bool bf16 : {false, true}) {
+    model->set_bf16_matmuls(bf16);
+    std::vector<at::Tensor> outs;
+    for (int threads : {1, 2}) {
+      torch::set_num_threads(threads);
+      auto [ctx, pooled] = model->encode_text(ids, pad);
+      outs.push_back(model->forward(x, t, ctx, pooled, pad));
+    }
+    EXPECT_TRUE(torch::equal(outs[0], outs[1])) << "bf16 projections " << bf16 << ", max difference "
+                                                << (outs[0] - outs[1]).abs().max().item<float>();
+  }
 }
 
 TEST(PictorMini, FileRoundTripGivesIdenticalOutputs) {
@@ -106,6 +137,28 @@ TEST(PictorMini, StrictLoadingReportsEveryProblemAtOnce) {
   EXPECT_NE(st.message().find("1 unexpected (unet.not_a_layer.weight)"), std::string::npos) << st.message();
   EXPECT_NE(st.message().find("unet.out_conv.weight (file [1, 2, 3], model [12, 16, 3, 3])"), std::string::npos)
       << st.message();
+}
+
+TEST(PictorMini, GrowableRowsLoadIntoALargerVocabulary) {
+  torch::manual_seed(3);
+  PictorMini small(tiny_config());
+  weights::SafetensorsWriter writer;
+  add_module_tensors(*small, writer, torch::kFloat);
+  const std::string path = temp_path("small-vocab.safetensors");
+  ASSERT_TRUE(writer.write(path).is_ok());
+  auto file = weights::SafetensorsFile::open(path);
+  ASSERT_TRUE(file.is_ok());
+  auto bigger_config = tiny_config();
+  bigger_config.vocab_size += 5;
+  PictorMini bigger(bigger_config);
+  EXPECT_FALSE(load_module_strict(*bigger, **file).is_ok());  // strict by default
+  ASSERT_TRUE(load_module_strict(*bigger, **file, "", {"text.token_embedding.weight"}).is_ok());
+  auto find = [](PictorMini& m) {
+    for (auto& p : m->named_parameters()) if (p.key() == "text.token_embedding.weight") return p.value();
+    return at::Tensor();
+  };
+  auto small_rows = find(small), big_rows = find(bigger);
+  EXPECT_TRUE(torch::equal(big_rows.slice(0, 0, small_rows.size(0)), small_rows));
 }
 
 TEST(PictorMini, LoadRejectsFilesThatAreNotPictorMini) {

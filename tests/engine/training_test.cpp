@@ -72,6 +72,23 @@ TEST(Training, ShippedModelIsDeterministicAcrossThreadCounts) {
   torch::set_num_threads(2);
 }
 
+TEST(Training, StartsFromShippedWeightsWithAFreshOptimizer) {
+  const std::string first_dir = fresh_dir("shipped"), second_dir = fresh_dir("continued");
+  auto first = train_pictor_mini(tiny(first_dir, 100));
+  ASSERT_TRUE(first.is_ok()) << first.status().message();
+  auto opts = tiny(second_dir, 110);
+  opts.init_from = first_dir + "/pictor-mini.safetensors";
+  auto second = train_pictor_mini(opts);
+  ASSERT_TRUE(second.is_ok()) << second.status().message();
+  EXPECT_EQ(second->steps_done, 10);  // the step count continues from the shipped file's
+  EXPECT_LT(second->first_loss, 0.85 * first->first_loss)
+      << "continued run starts at " << second->first_loss << ", fresh run started at " << first->first_loss;
+  opts.init_from = first_dir + "/missing.safetensors";
+  auto bad = opts;
+  bad.out_dir = fresh_dir("bad-init");
+  EXPECT_FALSE(train_pictor_mini(bad).is_ok());
+}
+
 TEST(Training, RejectsBadOptions) {
   auto o = tiny(fresh_dir("bad"), 10);
   o.preset = "huge";

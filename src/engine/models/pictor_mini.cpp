@@ -160,13 +160,24 @@ class ResBlockImpl : public nn::Module {
     zero_(*conv2_);  // each block starts as the identity: stable early training
     if (in != out) skip_ = register_module("skip", nn::Conv2d(nn::Conv2dOptions(in, out, 1)));
   }
+  // The 1×1 skip projection. At inference it runs as a per-pixel linear layer in fixed row
+  // blocks: oneDNN's 1×1 convolution splits its reduction by thread count, which changed pixels
+  // between 1 and 2 threads. x: [N, in, H, W] → [N, out, H, W]
+  at::Tensor skip(const at::Tensor& x) {
+    if (torch::GradMode::is_enabled()) return skip_(x);
+    auto w = skip_->weight.view({skip_->weight.size(0), skip_->weight.size(1)});
+    return linear_in_row_blocks(x.permute({0, 2, 3, 1}), w.to(x.dtype()), skip_->bias.to(x.dtype()))
+        .permute({0, 3, 1, 2})
+        .contiguous();
+  }
+
   // x: [N, in, H, W], emb: [N, emb_dim] → [N, out, H, W]
   at::Tensor forward(const at::Tensor& x, const at::Tensor& emb) {
     auto h = conv1_(torch::silu(norm1_(x)));
     auto ss = emb_(torch::silu(emb)).unsqueeze(-1).unsqueeze(-1).chunk(2, 1);
     h = norm2_(h) * (1 + ss[0]) + ss[1];
     h = conv2_(torch::silu(h));
-    return (skip_ ? skip_(x) : x) + h;
+    return (skip_ ? skip(x) : x) + h;
   }
 
  private:

@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <nlohmann/json.hpp>
 
 #include "codecs/codecs.h"
@@ -123,18 +124,30 @@ Status save_checkpoint(const std::string& dir, PictorMini& model, PictorMini& em
   return save_pictor_mini(ema, vocab, meta, torch::kHalf, dir + "/pictor-mini.safetensors");
 }
 
-Result<Checkpoint> load_checkpoint(const std::string& dir, PictorMini& model, PictorMini& ema,
-                                   torch::optim::AdamW& optimizer) {
-  auto file = weights::SafetensorsFile::open(dir + "/checkpoint.safetensors");
-  if (!file.is_ok()) return file.status();
-  PICTOR_RETURN_IF_ERROR(load_module_strict(*model, **file, "model."));
-  PICTOR_RETURN_IF_ERROR(load_module_strict(*ema, **file, "ema."));
-  Checkpoint ck;
-  const auto& meta = (*file)->metadata();
-  ck.step = std::stoll(meta.at("train.step"));
-  ck.seconds = std::stod(meta.at("train.seconds"));
-  if (fs::exists(dir + "/optimizer.pt")) torch::load(optimizer, dir + "/optimizer.pt");
-  return ck;
+// Where a run starts from: its own checkpoint (model, EMA, optimizer), or a shipped weights file
+// (--init-from: its EMA weights seed both model and EMA, with a fresh optimizer).
+struct StartPoint {
+  std::unique_ptr<weights::SafetensorsFile> file;
+  std::string model_prefix, ema_prefix;
+  bool own_checkpoint = false;
+};
+
+Result<std::vector<std::string>> stored_vocabulary(const weights::SafetensorsFile& file) {
+  auto it = file.metadata().find("pictor.vocab");
+  if (it == file.metadata().end()) return corrupt_data(file.path() + ": metadata pictor.vocab is missing");
+  auto j = nlohmann::json::parse(it->second, nullptr, false);
+  if (!j.is_array()) return corrupt_data(file.path() + ": pictor.vocab is not a list");
+  std::vector<std::string> words;
+  for (const auto& w : j) words.push_back(w.is_string() ? w.get<std::string>() : std::string());
+  return words;
+}
+
+// The stored vocabulary keeps its ids; words the world has gained since are appended.
+std::vector<std::string> grown_vocabulary(std::vector<std::string> stored) {
+  std::set<std::string> known(stored.begin(), stored.end());
+  for (const auto& w : world::vocabulary())
+    if (!known.count(w)) stored.push_back(w);
+  return stored;
 }
 
 // Generates one image per eval prompt with the EMA weights and scores it with the detector.
@@ -175,9 +188,40 @@ Result<TrainReport> train_pictor_mini(const TrainOptions& opts, const std::atomi
     if (ec) return io_error("cannot create " + opts.out_dir + ": " + ec.message());
     if (opts.batch_size < 1 || opts.steps < 1) return invalid_argument("steps and batch size must be positive");
 
-    const std::vector<std::string> vocab = world::vocabulary();
+    StartPoint origin;
+    const std::string checkpoint_path = opts.out_dir + "/checkpoint.safetensors";
+    const std::string source_path = opts.resume && fs::exists(checkpoint_path) ? checkpoint_path : opts.init_from;
+    if (!source_path.empty()) {
+      auto file = weights::SafetensorsFile::open(source_path);
+      if (!file.is_ok()) return file.status();
+      origin.file = std::move(*file);
+      origin.own_checkpoint = source_path == checkpoint_path;
+      if (origin.own_checkpoint) { origin.model_prefix = "model."; origin.ema_prefix = "ema."; }
+    }
+    std::vector<std::string> vocab = world::vocabulary();
     auto config = preset_config(opts.preset, WordTokenizer::kFirstWord + int64_t(vocab.size()));
     if (!config.is_ok()) return config.status();
+    Checkpoint ck;
+    bool vocabulary_grew = false;
+    if (origin.file) {
+      // A continued run keeps the architecture and word ids it started with.
+      const auto& meta = origin.file->metadata();
+      auto stored = stored_vocabulary(*origin.file);
+      if (!stored.is_ok()) return stored.status();
+      auto cfg_it = meta.find("pictor.config");
+      if (cfg_it == meta.end()) return corrupt_data(source_path + ": metadata pictor.config is missing");
+      config = PictorMiniConfig::from_json(cfg_it->second);
+      if (!config.is_ok()) return config.status();
+      vocab = grown_vocabulary(*stored);
+      vocabulary_grew = vocab.size() > stored->size();
+      config->vocab_size = WordTokenizer::kFirstWord + int64_t(vocab.size());
+      auto num = [&](const char* key, double fallback) {
+        auto it = meta.find(key);
+        return it == meta.end() ? fallback : std::atof(it->second.c_str());
+      };
+      ck.step = int64_t(num("train.step", 0));
+      ck.seconds = num("train.seconds", 0);
+    }
     WordTokenizer tokenizer(vocab, int(config->max_tokens));
 
     torch::manual_seed(opts.seed);
@@ -186,13 +230,20 @@ Result<TrainReport> train_pictor_mini(const TrainOptions& opts, const std::atomi
     ema->eval();
     torch::optim::AdamW optimizer(model->parameters(), torch::optim::AdamWOptions(opts.learning_rate)
                                                            .betas({0.9, 0.99}).weight_decay(0.0));
-    Checkpoint ck;
-    if (opts.resume && fs::exists(opts.out_dir + "/checkpoint.safetensors")) {
-      auto loaded = load_checkpoint(opts.out_dir, model, ema, optimizer);
-      if (!loaded.is_ok()) return loaded.status();
-      ck = *loaded;
-      std::fprintf(stderr, "resuming %s at step %lld\n", opts.out_dir.c_str(), (long long)ck.step);
+    bool fresh_optimizer = true;
+    if (origin.file) {
+      const std::set<std::string> growable = {"text.token_embedding.weight"};
+      PICTOR_RETURN_IF_ERROR(load_module_strict(*model, *origin.file, origin.model_prefix, growable));
+      PICTOR_RETURN_IF_ERROR(load_module_strict(*ema, *origin.file, origin.ema_prefix, growable));
+      // Adam's moments only fit when the parameter shapes are unchanged.
+      if (origin.own_checkpoint && !vocabulary_grew && fs::exists(opts.out_dir + "/optimizer.pt")) {
+        torch::load(optimizer, opts.out_dir + "/optimizer.pt");
+        fresh_optimizer = false;
+      }
+      std::fprintf(stderr, "continuing from %s at step %lld%s%s\n", source_path.c_str(), (long long)ck.step,
+                   vocabulary_grew ? " (vocabulary grew)" : "", fresh_optimizer ? " with a fresh optimizer" : "");
     }
+    const int64_t start_step = ck.step;
     int64_t params = 0;
     for (auto& p : model->parameters()) params += p.numel();
     std::ofstream log(opts.out_dir + "/train.log", std::ios::app);
@@ -209,13 +260,14 @@ Result<TrainReport> train_pictor_mini(const TrainOptions& opts, const std::atomi
     double loss_sum = 0;
     int loss_count = 0;
     bool first_interval = true;
-    const int64_t start_step = ck.step;
     auto elapsed = [&] { return std::chrono::duration<double>(Clock::now() - start).count(); };
 
     while (ck.step < opts.steps) {
       if (stop && stop->load()) break;
       if (opts.max_hours > 0 && elapsed() > opts.max_hours * 3600) break;
-      const double lr = opts.learning_rate * std::min(1.0, double(ck.step + 1) / opts.warmup_steps);
+      // A fresh optimizer warms up again, wherever the run's step count stands.
+      const int64_t warm_steps = ck.step - (fresh_optimizer ? start_step : 0);
+      const double lr = opts.learning_rate * std::min(1.0, double(warm_steps + 1) / opts.warmup_steps);
       for (auto& group : optimizer.param_groups())
         static_cast<torch::optim::AdamWOptions&>(group.options()).lr(lr);
 

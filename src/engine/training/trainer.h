@@ -31,6 +31,7 @@ struct TrainOptions {
   int threads = 0;
   uint64_t seed = 1;
   bool resume = true;           // continue from out_dir's checkpoint when present
+  std::string init_from;        // else start from these pictor-mini weights (fresh optimizer)
   bool quiet = false;           // no progress bar
 };
 
