@@ -37,6 +37,9 @@ Command add_train_command(CLI::App& root) {
   cmd->add_option("--hours", o->max_hours, "stop after this many hours (0 = no limit)")->capture_default_str();
   cmd->add_option("--batch", o->batch_size, "batch size")->capture_default_str();
   cmd->add_option("--lr", o->learning_rate, "peak learning rate")->capture_default_str();
+  cmd->add_option("--edit-fraction", o->edit_fraction,
+                  "share of edit examples (instruction edits and masked inpainting), 0-1")
+      ->capture_default_str()->check(CLI::Range(0.0, 1.0));
   cmd->add_option("--warmup", o->warmup_steps, "linear warm-up steps")->capture_default_str();
   cmd->add_option("--ema", o->ema_decay, "EMA decay of the shipped weights")->capture_default_str();
   cmd->add_option("--checkpoint-every", o->checkpoint_every, "steps between checkpoints")->capture_default_str();

@@ -3,10 +3,13 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <cmath>
 #include <filesystem>
 
 #include "engine/engine.h"
+#include "engine/training/scene_batch.h"
 #include "engine/training/trainer.h"
+#include "world/captions.h"
 
 namespace pictor::engine {
 namespace {
@@ -87,6 +90,36 @@ TEST(Training, StartsFromShippedWeightsWithAFreshOptimizer) {
   auto bad = opts;
   bad.out_dir = fresh_dir("bad-init");
   EXPECT_FALSE(train_pictor_mini(bad).is_ok());
+}
+
+TEST(Training, EditBatchesCarrySourcesAndMasks) {
+  WordTokenizer tokenizer(world::vocabulary(), 40);
+  SceneBatchOptions opts;
+  opts.batch_size = 64;
+  opts.edit_fraction = 0.5;
+  auto batch = make_scene_batch(3, 0, opts, tokenizer);
+  const double edits = batch.has_source.sum().item<double>();
+  EXPECT_GT(edits, 16);
+  EXPECT_LT(edits, 48);
+  // Text-to-image examples see a zero source and an all-ones mask; some edits are inpaintings
+  // whose mask leaves part of the image alone.
+  auto t2i = batch.has_source.eq(0);
+  EXPECT_EQ(batch.sources.index({t2i}).abs().sum().item<double>(), 0.0);
+  EXPECT_LT(batch.masks.index({batch.has_source.eq(1)}).min().item<double>(), 0.5);
+  EXPECT_EQ(batch.masks.index({t2i}).min().item<double>(), 1.0);
+  // Same (seed, step), same batch.
+  auto again = make_scene_batch(3, 0, opts, tokenizer);
+  EXPECT_TRUE(torch::equal(batch.images, again.images));
+  EXPECT_EQ(batch.captions, again.captions);
+
+  auto train = tiny(fresh_dir("edits"), 6);
+  train.edit_fraction = 0.5;
+  auto r = train_pictor_mini(train);
+  ASSERT_TRUE(r.is_ok()) << r.status().message();
+  EXPECT_TRUE(std::isfinite(r->last_loss));
+  auto engine = Engine::load(train.out_dir + "/pictor-mini.safetensors");
+  ASSERT_TRUE(engine.is_ok());
+  EXPECT_TRUE((*engine)->info().supports_edits);
 }
 
 TEST(Training, RejectsBadOptions) {

@@ -68,12 +68,15 @@ Image tensor_to_image(const at::Tensor& chw) {
   return img;
 }
 
-at::Tensor pictor_mini_input(const at::Tensor& noisy, const at::Tensor& source, const at::Tensor& mask) {
+at::Tensor pictor_mini_input(const at::Tensor& noisy, const at::Tensor& source, const at::Tensor& mask,
+                             const at::Tensor& has_source) {
   const auto n = noisy.size(0), h = noisy.size(2), w = noisy.size(3);
   auto opts = noisy.options();
   auto src = source.defined() ? source.to(noisy.dtype()) : torch::zeros({n, 3, h, w}, opts);
   auto m = mask.defined() ? mask.to(noisy.dtype()) : torch::ones({n, 1, h, w}, opts);
-  auto flag = torch::full({n, 1, h, w}, source.defined() ? 1.0 : 0.0, opts);
+  auto flag = has_source.defined()
+                  ? has_source.to(noisy.dtype()).view({n, 1, 1, 1}).expand({n, 1, h, w})
+                  : torch::full({n, 1, h, w}, source.defined() ? 1.0 : 0.0, opts);
   return torch::cat({noisy, src, m, flag}, 1);
 }
 

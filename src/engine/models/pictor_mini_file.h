@@ -30,7 +30,9 @@ at::Tensor image_to_tensor(const Image& image);
 Image tensor_to_image(const at::Tensor& chw);
 
 // Builds the UNet's 8-channel input. noisy: [N, 3, S, S]; source: [N, 3, S, S] in [−1, 1] or
-// undefined (text-to-image); mask: [N, 1, S, S], 1 = change, or undefined (= change everywhere).
-at::Tensor pictor_mini_input(const at::Tensor& noisy, const at::Tensor& source, const at::Tensor& mask);
+// undefined (text-to-image); mask: [N, 1, S, S], 1 = change, or undefined (= change everywhere);
+// has_source: [N] (1 = this sample's source is real) or undefined (= source.defined() for all).
+at::Tensor pictor_mini_input(const at::Tensor& noisy, const at::Tensor& source, const at::Tensor& mask,
+                             const at::Tensor& has_source = {});
 
 }  // namespace pictor::engine

@@ -13,7 +13,10 @@
 namespace pictor::engine {
 
 struct SceneBatch {
-  at::Tensor images;  // [B, 3, S, S] float in [−1, 1]
+  at::Tensor images;      // [B, 3, S, S] float in [−1, 1]: the image to generate
+  at::Tensor sources;     // [B, 3, S, S] the image an edit starts from (zeros for text-to-image)
+  at::Tensor masks;       // [B, 1, S, S] 1 = may change (all ones unless inpainting)
+  at::Tensor has_source;  // [B] 1 for edit examples, 0 for text-to-image
   at::Tensor ids;     // [B, L] int64 token ids (caption; [start] only for dropped captions)
   std::vector<std::string> captions;
 };
@@ -22,6 +25,9 @@ struct SceneBatchOptions {
   int batch_size = 32;
   int image_size = 64;
   double caption_dropout = 0.1;  // unconditional examples, for classifier-free guidance
+  // Fraction of examples that are edits from world::sample_edit (instruction edits and masked
+  // inpainting; image-to-image needs no training: it starts from the noised input image).
+  double edit_fraction = 0.0;
 };
 
 SceneBatch make_scene_batch(uint64_t seed, int64_t step, const SceneBatchOptions& opts,

@@ -116,6 +116,8 @@ Status save_checkpoint(const std::string& dir, PictorMini& model, PictorMini& em
   std::map<std::string, std::string> meta = {
       {"pictor.steps_low", "8"}, {"pictor.steps_medium", "16"}, {"pictor.steps_high", "32"},
       {"pictor.guidance", "4.0"}, {"pictor.shift", "1.0"},
+      {"pictor.edits", opts.edit_fraction > 0 ? "1" : "0"},
+      {"train.edit_fraction", std::to_string(opts.edit_fraction)},
       {"train.step", std::to_string(ck.step)},
       {"train.samples", std::to_string(ck.step * opts.batch_size)},
       {"train.seconds", std::to_string(ck.seconds)},
@@ -253,6 +255,7 @@ Result<TrainReport> train_pictor_mini(const TrainOptions& opts, const std::atomi
     SceneBatchOptions batch_opts;
     batch_opts.batch_size = opts.batch_size;
     batch_opts.image_size = int(config->image_size);
+    batch_opts.edit_fraction = opts.edit_fraction;
     TrainReport report;
     ProgressBar bar("train", opts.steps, !opts.quiet && stderr_is_terminal());
     const auto start = Clock::now();
@@ -280,7 +283,8 @@ Result<TrainReport> train_pictor_mini(const TrainOptions& opts, const std::atomi
       auto xt = (1 - tb) * x0 + tb * noise;
       auto pad = batch.ids.eq(WordTokenizer::kPad);
       auto [ctx, pooled] = model->encode_text(batch.ids, pad);
-      auto v = model->forward(pictor_mini_input(xt, {}, {}), t, ctx, pooled, pad);
+      auto v = model->forward(pictor_mini_input(xt, batch.sources, batch.masks, batch.has_source), t, ctx,
+                              pooled, pad);
       auto loss = torch::mse_loss(v, noise - x0);
       optimizer.zero_grad();
       loss.backward();

@@ -21,6 +21,7 @@ struct TrainOptions {
   int64_t steps = 20000;        // total optimizer steps (a resumed run continues to this)
   double max_hours = 0;         // stop (with a checkpoint) after this wall time; 0 = no limit
   int batch_size = 32;
+  double edit_fraction = 0.0;   // share of edit examples (instruction edits, inpainting)
   double learning_rate = 4e-4;
   int warmup_steps = 300;
   double ema_decay = 0.999;
