@@ -6,6 +6,8 @@
 #include <filesystem>
 #include <random>
 
+#include "core/progress.h"
+
 namespace pictor::app {
 
 namespace fs = std::filesystem;
@@ -75,6 +77,39 @@ Status check_writable(const std::string& path) {
   if (access(dir.c_str(), W_OK) != 0) return io_error("cannot write " + path + ": directory " + dir.string() + " is not writable");
   if (fs::is_directory(path, ec)) return io_error("cannot write " + path + ": it is a directory");
   return Status::ok();
+}
+
+int run_generation(const GenerationFlags& flags, const engine::GenerateRequest& req,
+                   codecs::ImageFormat format, const char* label) {
+  const auto outputs = numbered_outputs(flags.output, req.n);
+  for (const auto& path : outputs)
+    if (auto st = check_writable(path); !st.is_ok()) return fail(st);
+
+  engine::LoadOptions load;
+  load.threads = flags.threads;
+  load.dtype = flags.dtype;
+  auto engine = engine::Engine::load(flags.model, load);
+  if (!engine.is_ok()) return fail(engine.status());
+
+  const int steps = req.steps > 0 ? req.steps : (*engine)->steps_for(req.quality);
+  ProgressBar bar(label, long(steps) * req.n);
+  auto progress = [&](int image, int step, int total) { bar.update(long(image) * total + step); };
+  auto result = (*engine)->generate(req, progress);
+  bar.finish();
+  if (!result.is_ok()) return fail(result.status());
+  for (const auto& w : result->warnings) warn(w);
+
+  for (size_t i = 0; i < result->images.size(); ++i) {
+    auto bytes = codecs::encode_image(result->images[i], format,
+                                      flags.compression >= 0 ? flags.compression : codecs::kDefaultCompression);
+    if (!bytes.is_ok()) return fail(bytes.status());
+    if (auto st = codecs::write_file_atomic(outputs[i], *bytes); !st.is_ok()) return fail(st);
+  }
+  const auto& img = result->images[0];
+  std::fprintf(stderr, "wrote %s%s (%dx%d, seed %llu, %d steps, guidance %.1f, %.2f s)\n",
+               outputs[0].c_str(), outputs.size() > 1 ? " …" : "", img.width, img.height,
+               (unsigned long long)req.seed, result->steps, result->guidance, result->seconds);
+  return 0;
 }
 
 Status GenerationFlags::to_request(const std::string& prompt, engine::GenerateRequest& req,

@@ -39,7 +39,12 @@ struct GenerationFlags {
                     codecs::ImageFormat& format) const;
 };
 
-// Parses "WxH" (also "auto" = native). 
+// Loads the model, generates with a progress bar, writes the outputs (atomically, numbered when
+// n > 1) and prints a one-line summary; returns the exit code.
+int run_generation(const GenerationFlags& flags, const engine::GenerateRequest& req,
+                   codecs::ImageFormat format, const char* label);
+
+// Parses "WxH" (also "auto" = native).
 Status parse_size(const std::string& s, int& width, int& height);
 // out.png with n = 3 → out-1.png, out-2.png, out-3.png
 std::vector<std::string> numbered_outputs(const std::string& path, int n);

@@ -13,6 +13,7 @@ struct Command {
 };
 
 Command add_generate_command(CLI::App& root);
+Command add_edit_command(CLI::App& root);
 Command add_train_command(CLI::App& root);
 Command add_eval_command(CLI::App& root);
 Command add_bench_command(CLI::App& root);

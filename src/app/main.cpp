@@ -10,7 +10,8 @@ int main(int argc, char** argv) {
                 "The embedded default model pictor-mini needs no download."};
   root.require_subcommand(1);
   root.set_version_flag("--version", std::string("pictor ") + "0.1.0");
-  std::vector<Command> commands = {add_generate_command(root), add_train_command(root),
+  std::vector<Command> commands = {add_generate_command(root), add_edit_command(root),
+                                   add_train_command(root),
                                    add_eval_command(root), add_bench_command(root),
                                    add_models_command(root)};
   try {

@@ -7,6 +7,7 @@
 #include "engine/device.h"
 #include "engine/models/pictor_mini_file.h"
 #include "engine/noise.h"
+#include "engine/pictor_mini_edit.h"
 #include "engine/samplers/flow_euler.h"
 #include "engine/tokenizers/word_tokenizer.h"
 
@@ -57,8 +58,13 @@ class PictorMiniEngine final : public Engine {
   Result<GenerateResult> generate(const GenerateRequest& req, const ProgressFn& progress,
                                   const std::atomic<bool>* cancel) override {
     PICTOR_RETURN_IF_ERROR(validate_request(req));
-    if (!req.images.empty() || req.mask)
-      return unsupported("these pictor-mini weights are text-to-image only: image inputs need weights trained for edits");
+    if (!req.images.empty()) {
+      PICTOR_RETURN_IF_ERROR(validate_edit_inputs(req, info_.supports_edits));
+    } else if (req.mask) {
+      return invalid_argument("a mask needs an input image");
+    } else if (req.strength > 0) {
+      return invalid_argument("strength needs an input image");
+    }
     try {
       return run(req, progress, cancel);
     } catch (const std::exception& e) {
@@ -96,30 +102,53 @@ class PictorMiniEngine final : public Engine {
 
     const int64_t size = file_.model->config().image_size;
     const auto times = flow_timesteps(result.steps, shift_);
+    const EditPlan plan = plan_edit(req, size, result.steps, info_.supports_edits, result.warnings);
+    const int64_t rows = guided ? 2 : 1;
+    // Conditioning channels, repeated for the guided pair: an edit shows the model its source
+    // image (and mask) in both halves, so guidance steers only by the words.
+    at::Tensor cond_source, cond_mask, cond_flag;
+    if (plan.edit_conditioning) {
+      cond_source = plan.source.repeat({rows, 1, 1, 1}).to(policy_.device, policy_.dtype);
+      cond_mask = (plan.mask.defined() ? plan.mask : torch::ones({1, 1, size, size}))
+                      .repeat({rows, 1, 1, 1}).to(policy_.device, policy_.dtype);
+      cond_flag = torch::ones({rows}).to(policy_.device, policy_.dtype);
+    }
     for (int i = 0; i < req.n; ++i) {
-      auto x = seeded_noise(req.seed, i, 3, size, size).unsqueeze(0).to(policy_.device, policy_.dtype);
+      auto noise = seeded_noise(req.seed, i, 3, size, size).unsqueeze(0).to(policy_.device, policy_.dtype);
       auto velocity = [&](const at::Tensor& xt, double t) {
         auto batch = guided ? torch::cat({xt, xt}, 0) : xt;
         auto tt = torch::full({batch.size(0)}, t, batch.options());
-        auto v = file_.model->forward(pictor_mini_input(batch, {}, {}), tt, context, pooled, pad);
+        auto v = file_.model->forward(pictor_mini_input(batch, cond_source, cond_mask, cond_flag), tt,
+                                      context, pooled, pad);
         if (!guided) return v;
         auto vc = v.slice(0, 0, 1), vu = v.slice(0, 1, 2);
         return vu + result.guidance * (vc - vu);
       };
-      auto on_step = [&](int step) { if (progress) progress(i, step, result.steps); };
-      auto out = sample_flow_euler(velocity, x, times, on_step, cancel);
+      // Image-to-image starts part-way along the path from the source; inpainting puts the
+      // unmasked area back on the source's own path after every step, so the model only fills
+      // the hole (and, with edit-trained weights, also sees the source and mask directly).
+      at::Tensor source = plan.source.defined() ? plan.source.to(policy_.device, policy_.dtype) : at::Tensor();
+      at::Tensor keep = plan.mask.defined() ? (1 - plan.mask).to(policy_.device, policy_.dtype) : at::Tensor();
+      at::Tensor x = noise;
+      if (plan.start_step > 0) {
+        const double t0 = times[size_t(plan.start_step)];
+        x = (1 - t0) * source + t0 * noise;
+      }
+      auto project = [&](at::Tensor& xt, int step) {
+        const double t = times[size_t(step)];
+        xt = keep * ((1 - t) * source + t * noise) + (1 - keep) * xt;
+      };
+      auto on_step = [&](int step) {
+        if (progress) progress(i, step - plan.start_step, result.steps - plan.start_step);
+      };
+      auto out = sample_flow_euler(velocity, x, times, on_step, cancel, plan.start_step,
+                                   keep.defined() ? std::function<void(at::Tensor&, int)>(project)
+                                                  : std::function<void(at::Tensor&, int)>());
       if (!out.defined()) return cancelled("generation cancelled");
       Image img = tensor_to_image(out[0].to(torch::kCPU));
-      if ((req.width > 0 && req.width != img.width) || (req.height > 0 && req.height != img.height)) {
-        int w = req.width > 0 ? req.width : img.width, h = req.height > 0 ? req.height : img.height;
-        if (i == 0)
-          result.warnings.push_back("pictor-mini draws at " + std::to_string(size) + "x" +
-                                    std::to_string(size) + "; resized to " + std::to_string(w) +
-                                    "x" + std::to_string(h));
-        img = resize_image(img, w, h);
-      }
-      result.images.push_back(std::move(img));
+      result.images.push_back(finish_image(std::move(img), req, size, i == 0, result.warnings));
     }
+
     result.seconds = seconds_since(t0);
     return result;
   }

@@ -4,6 +4,7 @@
 #include <sys/wait.h>
 
 #include <array>
+#include <cstring>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -128,6 +129,88 @@ TEST_F(Cli, CorruptOrTruncatedWeightsAreOneLineErrors) {
   EXPECT_FALSE(fs::exists(path));
 }
 
+// A w×h RGB gradient, and an RGBA mask that is transparent inside [x0, x1) × [y0, y1).
+void write_png(const std::string& path, const pictor::Image& img) {
+  auto bytes = pictor::codecs::encode_image(img, pictor::codecs::ImageFormat::kPng, 50);
+  ASSERT_TRUE(bytes.is_ok());
+  ASSERT_TRUE(pictor::codecs::write_file_atomic(path, *bytes).is_ok());
+}
+pictor::Image gradient(int w, int h) {
+  pictor::Image img(w, h, 3);
+  for (int y = 0; y < h; ++y)
+    for (int x = 0; x < w; ++x) {
+      img.at(x, y)[0] = uint8_t(x * 255 / w);
+      img.at(x, y)[1] = uint8_t(y * 255 / h);
+      img.at(x, y)[2] = 128;
+    }
+  return img;
+}
+pictor::Image hole_mask(int w, int h, int x0, int y0, int x1, int y1) {
+  pictor::Image m(w, h, 4);
+  for (int y = 0; y < h; ++y)
+    for (int x = 0; x < w; ++x) m.at(x, y)[3] = (x >= x0 && x < x1 && y >= y0 && y < y1) ? 0 : 255;
+  return m;
+}
+
+TEST_F(Cli, InpaintingKeepsEveryPixelOutsideTheMask) {
+  write_png(out("src.png"), gradient(80, 60));
+  write_png(out("mask.png"), hole_mask(80, 60, 20, 10, 50, 40));
+  CommandRun r = run("edit --image " + out("src.png") + " --mask " + out("mask.png") +
+                     " \"a yellow star\" --steps 3 --seed 2 -o " + out("inpainted.png") + " --model " + model_);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto result = pictor::codecs::decode_image(pictor::codecs::read_file(out("inpainted.png")).value());
+  ASSERT_TRUE(result.is_ok());
+  ASSERT_EQ(result->width, 80);
+  ASSERT_EQ(result->height, 60);
+  const pictor::Image src = gradient(80, 60);
+  int outside_changed = 0, inside_changed = 0;
+  for (int y = 0; y < 60; ++y)
+    for (int x = 0; x < 80; ++x) {
+      const bool hole = x >= 20 && x < 50 && y >= 10 && y < 40;
+      const bool same = std::memcmp(result->at(x, y), src.at(x, y), 3) == 0;
+      (hole ? inside_changed : outside_changed) += !same;
+    }
+  EXPECT_EQ(outside_changed, 0);
+  EXPECT_GT(inside_changed, 100);  // the hole was redrawn
+}
+
+TEST_F(Cli, ImageToImageKeepsTheInputSize) {
+  write_png(out("src2.png"), gradient(48, 32));
+  CommandRun r = run("edit --image " + out("src2.png") + " --strength 0.6 \"a blue circle\" --steps 4 -o " +
+                     out("i2i.webp") + " --model " + model_);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto result = pictor::codecs::decode_image(pictor::codecs::read_file(out("i2i.webp")).value());
+  ASSERT_TRUE(result.is_ok());
+  EXPECT_EQ(result->width, 48);
+  EXPECT_EQ(result->height, 32);
+}
+
+TEST_F(Cli, EditBadInputIsOneLineErrorWithoutOutput) {
+  const std::string never = out("never-edit.png");
+  write_png(out("e-src.png"), gradient(40, 30));
+  write_png(out("e-mask-small.png"), hole_mask(20, 30, 0, 0, 5, 5));
+  write_png(out("e-mask-rgb.png"), gradient(40, 30));
+  { std::ofstream(out("text.png")) << "hello, I am not an image"; }
+  { std::ofstream(out("anim.gif")) << "GIF89a\x01\x00\x01\x00"; }
+  const std::string m = " --model " + model_ + " -o " + never;
+  expect_one_line_error(run("edit --image " + out("text.png") + " \"a star\"" + m), 2, "not a PNG, JPEG or WebP");
+  expect_one_line_error(run("edit --image " + out("anim.gif") + " \"a star\"" + m), 2, "GIF");
+  expect_one_line_error(run("edit --image " + out("e-src.png") + " --max-pixels 100 --strength 0.5 \"a star\"" + m), 2,
+                        "pixels");
+  expect_one_line_error(run("edit --image " + out("e-src.png") + " --mask " + out("e-mask-small.png") + " \"a star\"" + m),
+                        2, "must be the same size");
+  expect_one_line_error(run("edit --image " + out("e-src.png") + " --mask " + out("e-mask-rgb.png") + " \"a star\"" + m),
+                        2, "alpha");
+  expect_one_line_error(run("edit --image " + out("e-src.png") + " --strength 1.5 \"a star\"" + m), 2, "strength");
+  expect_one_line_error(run("edit --image " + out("e-src.png") + " \"make the circle red\"" + m), 2,
+                        "instruction edits");
+  std::string many;
+  for (int i = 0; i < 17; ++i) many += " --image " + out("e-src.png");
+  expect_one_line_error(run("edit" + many + " --strength 0.5 \"a star\"" + m), 2, "at most 16");
+  expect_one_line_error(run("edit --image " + out("missing.png") + " --strength 0.5 \"a star\"" + m), 2, "missing.png");
+  EXPECT_FALSE(fs::exists(never));
+}
+
 TEST_F(Cli, HelpExplainsItself) {
   CommandRun r = run("generate --help");
   EXPECT_EQ(r.exit_code, 0);
@@ -136,7 +219,7 @@ TEST_F(Cli, HelpExplainsItself) {
     EXPECT_NE(r.out.find(flag), std::string::npos) << flag;
   CommandRun top = run("--help");
   EXPECT_EQ(top.exit_code, 0);
-  for (const char* cmd : {"generate", "train", "eval", "bench", "models"})
+  for (const char* cmd : {"generate", "edit", "train", "eval", "bench", "models"})
     EXPECT_NE(top.out.find(cmd), std::string::npos) << cmd;
 }
 

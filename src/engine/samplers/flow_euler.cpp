@@ -16,12 +16,14 @@ std::vector<double> flow_timesteps(int steps, double shift) {
 at::Tensor sample_flow_euler(const std::function<at::Tensor(const at::Tensor&, double)>& velocity,
                              at::Tensor x, const std::vector<double>& times,
                              const std::function<void(int)>& on_step,
-                             const std::atomic<bool>* cancel, int start_step) {
+                             const std::atomic<bool>* cancel, int start_step,
+                             const std::function<void(at::Tensor&, int)>& project) {
   const int steps = int(times.size()) - 1;
   for (int i = start_step; i < steps; ++i) {
     if (cancel && cancel->load()) return {};
     auto v = velocity(x, times[size_t(i)]);
     x = x + (times[size_t(i) + 1] - times[size_t(i)]) * v;
+    if (project) project(x, i + 1);
     if (on_step) on_step(i + 1);
   }
   return x;
