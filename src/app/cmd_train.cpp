@@ -52,6 +52,8 @@ Command add_train_command(CLI::App& root) {
                   "without a checkpoint in --out: start from these pictor-mini weights (e.g. the shipped\n"
                   "models/pictor-mini/pictor-mini.safetensors) with a fresh optimizer");
   cmd->add_flag("--quiet", o->quiet, "no progress output");
+  cmd->add_flag("--fp32-matmuls{false}", o->bf16_matmuls,
+                "keep token projections in fp32 (default: bf16 products where the CPU has native bf16)");
   return {cmd, [o] { return run_train(*o); }};
 }
 

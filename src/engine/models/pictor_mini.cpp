@@ -74,11 +74,18 @@ class FastLinearImpl : public nn::Module {
   }
   // x: [..., in] → [..., out]
   at::Tensor forward(const at::Tensor& x) {
-    if (torch::GradMode::is_enabled()) return torch::linear(x, weight_, bias_);
+    if (torch::GradMode::is_enabled()) {
+      if (!train_bf16_ || x.scalar_type() != torch::kFloat) return torch::linear(x, weight_, bias_);
+      // Mixed precision: bf16 products (forward and backward), fp32 master weights and sums.
+      return torch::linear(x.to(torch::kBFloat16), weight_.to(torch::kBFloat16),
+                           bias_.defined() ? bias_.to(torch::kBFloat16) : at::Tensor())
+          .to(torch::kFloat);
+    }
     if (!weight_lowp_.defined() || x.scalar_type() != torch::kFloat)
       return linear_in_row_blocks(x, weight_, bias_);
     return linear_in_row_blocks(x.to(torch::kBFloat16), weight_lowp_, bias_lowp_).to(torch::kFloat);
   }
+  void set_train_bf16(bool on) { train_bf16_ = on; }
   void set_bf16(bool on) {
     weight_lowp_ = on ? weight_.detach().to(torch::kBFloat16) : at::Tensor();
     bias_lowp_ = on && bias_.defined() ? bias_.detach().to(torch::kBFloat16) : at::Tensor();
@@ -86,6 +93,7 @@ class FastLinearImpl : public nn::Module {
 
  private:
   at::Tensor weight_, bias_, weight_lowp_, bias_lowp_;
+  bool train_bf16_ = false;
 };
 TORCH_MODULE(FastLinear);
 
@@ -356,6 +364,11 @@ PictorMiniImpl::PictorMiniImpl(const PictorMiniConfig& c) : config_(c) {
 
 std::pair<at::Tensor, at::Tensor> PictorMiniImpl::encode_text(const at::Tensor& ids, const at::Tensor& pad) {
   return text_(ids, pad);
+}
+
+void PictorMiniImpl::set_bf16_training_matmuls(bool on) {
+  for (auto& m : modules(/*include_self=*/false))
+    if (auto* fast = dynamic_cast<FastLinearImpl*>(m.get())) fast->set_train_bf16(on);
 }
 
 void PictorMiniImpl::set_bf16_matmuls(bool on) {

@@ -71,6 +71,8 @@ class PictorMiniImpl : public torch::nn::Module {
   // Inference only: token projections run in bf16 (weights copied once; call again after the
   // weights change). fp32 activations stay fp32 everywhere else.
   void set_bf16_matmuls(bool on);
+  // Training: token projections multiply in bf16 (forward and backward) on fp32 master weights.
+  void set_bf16_training_matmuls(bool on);
 
  private:
   PictorMiniConfig config_;

@@ -232,6 +232,8 @@ Result<TrainReport> train_pictor_mini(const TrainOptions& opts, const std::atomi
     ema->eval();
     torch::optim::AdamW optimizer(model->parameters(), torch::optim::AdamWOptions(opts.learning_rate)
                                                            .betas({0.9, 0.99}).weight_decay(0.0));
+    const bool bf16_matmuls = opts.bf16_matmuls && cpu_has_native_bf16();
+    model->set_bf16_training_matmuls(bf16_matmuls);
     bool fresh_optimizer = true;
     if (origin.file) {
       const std::set<std::string> growable = {"text.token_embedding.weight"};
@@ -250,7 +252,8 @@ Result<TrainReport> train_pictor_mini(const TrainOptions& opts, const std::atomi
     for (auto& p : model->parameters()) params += p.numel();
     std::ofstream log(opts.out_dir + "/train.log", std::ios::app);
     log << "# start step " << ck.step << " preset " << opts.preset << " params " << params
-        << " batch " << opts.batch_size << " lr " << opts.learning_rate << "\n";
+        << " batch " << opts.batch_size << " lr " << opts.learning_rate
+        << " matmuls " << (bf16_matmuls ? "bf16" : "fp32") << " edit_fraction " << opts.edit_fraction << "\n";
 
     SceneBatchOptions batch_opts;
     batch_opts.batch_size = opts.batch_size;
