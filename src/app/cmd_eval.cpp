@@ -5,6 +5,7 @@
 #include "app/cli_util.h"
 #include "app/commands.h"
 #include "core/progress.h"
+#include "eval/edit_eval.h"
 #include "eval/geneval.h"
 
 namespace pictor::app {
@@ -19,8 +20,21 @@ struct EvalArgs {
   int threads = 0;
   bool json = false;
   bool oracle = false;
+  bool edits = false;
   eval::EvalOptions opts;
+  eval::EditEvalOptions edit_opts;
 };
+
+void print_edit_table(const eval::EditEvalReport& r) {
+  std::printf("%-12s %8s %13s %12s\n", "edit", "success", "preservation", "PSNR outside");
+  for (const auto& [kind, k] : r.kinds) {
+    std::printf("%-12s %8.3f %13.3f", kind.c_str(), double(k.success) / k.edits, double(k.preserved) / k.edits);
+    if (k.psnr_count) std::printf(" %10.1f dB\n", k.psnr_sum / k.psnr_count);
+    else std::printf(" %12s\n", "-");
+  }
+  std::printf("%-12s %8.3f %13.3f %10.1f dB\n(%.0f s)\n", "overall", r.success, r.preservation,
+              r.psnr_outside, r.seconds);
+}
 
 void print_table(const eval::EvalReport& r) {
   std::printf("%-20s %9s %9s\n", "task", "accuracy", "held-out");
@@ -62,6 +76,36 @@ int run_eval_command(const EvalArgs& a) {
       return std::move(out->images[0]);
     };
   }
+  if (a.edits) {
+    eval::EditGenerator edit_generator = eval::oracle_edit_generator();
+    if (!a.oracle) {
+      edit_generator = [&](const world::EditExample& edit, const Image& input, const Image& mask,
+                           int index) -> Result<Image> {
+        engine::GenerateRequest req;
+        req.prompt = edit.instruction;
+        req.images = {input};
+        if (!mask.empty()) req.mask = mask;
+        if (edit.kind == world::EditKind::kImageToImage) req.strength = edit.strength;
+        req.seed = uint64_t(index);
+        req.quality = *quality;
+        req.steps = a.steps;
+        req.guidance = a.guidance;
+        auto out = engine->generate(req);
+        if (!out.is_ok()) return out.status();
+        return std::move(out->images[0]);
+      };
+    }
+    std::unique_ptr<ProgressBar> ebar;
+    auto report = eval::run_edit_eval(edit_generator, a.edit_opts, [&](int done, int total) {
+      if (!ebar) ebar = std::make_unique<ProgressBar>("eval --edits", total);
+      ebar->update(done);
+    });
+    if (ebar) ebar->finish();
+    if (!report.is_ok()) return fail(report.status());
+    if (a.json) std::printf("%s\n", report->to_json().c_str());
+    else print_edit_table(*report);
+    return 0;
+  }
   std::unique_ptr<ProgressBar> bar;  // the total is known once the prompt set is built
   auto report = eval::run_eval(generator, a.opts, [&](int done, int total) {
     if (!bar) bar = std::make_unique<ProgressBar>("eval", total);
@@ -89,6 +133,10 @@ Command add_eval_command(CLI::App& root) {
   cmd->add_option("--limit", a->opts.limit, "only the first N prompts of each task and split (quick check)");
   cmd->add_option("--threads", a->threads, "compute threads");
   cmd->add_flag("--json", a->json, "print JSON (keys overall, tasks, held_out, negative_control)");
+  cmd->add_flag("--edits", a->edits,
+                "evaluate edits instead: per edit kind, success and preservation (JSON keys success,\n"
+                "preservation, each with overall) and PSNR outside the changed region");
+  cmd->add_option("--edits-per-kind", a->edit_opts.per_kind, "edits per kind with --edits")->capture_default_str();
   cmd->add_flag("--oracle", a->oracle, "score renders of the prompts' own scenes (calibrates the scorer)");
   return {cmd, [a] { return run_eval_command(*a); }};
 }

@@ -4,6 +4,9 @@
 
 #include <set>
 
+#include <nlohmann/json.hpp>
+
+#include "eval/edit_eval.h"
 #include "eval/geneval.h"
 #include "eval/prompt_set.h"
 #include "world/captions.h"
@@ -55,6 +58,30 @@ TEST(GenEval, BlankImagesScoreZero) {
   }, opts);
   ASSERT_TRUE(report.is_ok());
   EXPECT_EQ(report->overall, 0.0);
+}
+
+TEST(EditEval, OracleSucceedsAndUnchangedInputFails) {
+  EditEvalOptions opts;
+  opts.per_kind = 20;
+  auto oracle = run_edit_eval(oracle_edit_generator(), opts);
+  ASSERT_TRUE(oracle.is_ok());
+  std::printf("edit oracle: success %.3f preservation %.3f\n", oracle->success, oracle->preservation);
+  EXPECT_GE(oracle->success, 0.99);
+  EXPECT_GE(oracle->preservation, 0.99);
+  EXPECT_EQ(oracle->kinds.size(), size_t(world::kNumEditKinds));
+  // Handing back the input unchanged preserves everything and edits nothing.
+  auto identity = run_edit_eval([](const world::EditExample&, const Image& input, const Image&, int) -> Result<Image> {
+    return input;
+  }, opts);
+  ASSERT_TRUE(identity.is_ok());
+  std::printf("edit identity: success %.3f preservation %.3f psnr %.1f\n", identity->success,
+              identity->preservation, identity->psnr_outside);
+  EXPECT_LE(identity->success, 0.05);
+  EXPECT_GE(identity->preservation, 0.95);
+  EXPECT_DOUBLE_EQ(identity->psnr_outside, 99.0);
+  auto json = nlohmann::json::parse(identity->to_json());
+  EXPECT_TRUE(json["success"].contains("overall"));
+  EXPECT_TRUE(json["preservation"].contains("overall"));
 }
 
 }  // namespace
