@@ -49,69 +49,75 @@ void print_table(const eval::EvalReport& r) {
   std::printf("(%d prompts, %d images, %.0f s)\n", r.prompts, r.images, r.seconds);
 }
 
+// A progress bar whose total is known only at the first report.
+struct LazyProgress {
+  const char* label;
+  std::unique_ptr<ProgressBar> bar;
+  void update(int done, int total) {
+    if (!bar) bar = std::make_unique<ProgressBar>(label, total);
+    bar->update(done);
+  }
+  void finish() {
+    if (bar) bar->finish();
+    bar.reset();
+  }
+  ~LazyProgress() { finish(); }
+};
+
 int run_eval_command(const EvalArgs& a) {
   if (a.opts.images_per_prompt < 1 || a.opts.images_per_prompt > 16)
     return fail(invalid_argument("--images-per-prompt must be between 1 and 16"));
   auto quality = engine::parse_quality(a.quality);
   if (!quality.is_ok()) return fail(quality.status());
-  eval::Generator generator;
   std::unique_ptr<engine::Engine> engine;
-  if (a.oracle) {
-    generator = eval::oracle_generator();
-  } else {
+  if (!a.oracle) {
     engine::LoadOptions load;
     load.threads = a.threads;
     auto loaded = engine::Engine::load(a.model, load);
     if (!loaded.is_ok()) return fail(loaded.status());
     engine = std::move(*loaded);
-    generator = [&](const eval::EvalPrompt& p, int k) -> Result<Image> {
-      engine::GenerateRequest req;
-      req.prompt = p.prompt;
-      req.seed = uint64_t(k);
-      req.quality = *quality;
-      req.steps = a.steps;
-      req.guidance = a.guidance;
-      auto out = engine->generate(req);
-      if (!out.is_ok()) return out.status();
-      return std::move(out->images[0]);
-    };
   }
+  // One image from the model: the eval's sampling settings, the caller's inputs.
+  auto generate = [&](engine::GenerateRequest req, int index) -> Result<Image> {
+    req.seed = uint64_t(index);
+    req.quality = *quality;
+    req.steps = a.steps;
+    req.guidance = a.guidance;
+    auto out = engine->generate(req);
+    if (!out.is_ok()) return out.status();
+    return std::move(out->images[0]);
+  };
+
   if (a.edits) {
-    eval::EditGenerator edit_generator = eval::oracle_edit_generator();
-    if (!a.oracle) {
-      edit_generator = [&](const world::EditExample& edit, const Image& input, const Image& mask,
-                           int index) -> Result<Image> {
+    eval::EditGenerator generator = eval::oracle_edit_generator();
+    if (!a.oracle)
+      generator = [&](const world::EditExample& edit, const Image& input, const Image& mask, int index) {
         engine::GenerateRequest req;
         req.prompt = edit.instruction;
         req.images = {input};
         if (!mask.empty()) req.mask = mask;
         if (edit.kind == world::EditKind::kImageToImage) req.strength = edit.strength;
-        req.seed = uint64_t(index);
-        req.quality = *quality;
-        req.steps = a.steps;
-        req.guidance = a.guidance;
-        auto out = engine->generate(req);
-        if (!out.is_ok()) return out.status();
-        return std::move(out->images[0]);
+        return generate(std::move(req), index);
       };
-    }
-    std::unique_ptr<ProgressBar> ebar;
-    auto report = eval::run_edit_eval(edit_generator, a.edit_opts, [&](int done, int total) {
-      if (!ebar) ebar = std::make_unique<ProgressBar>("eval --edits", total);
-      ebar->update(done);
-    });
-    if (ebar) ebar->finish();
+    LazyProgress progress{"eval --edits", nullptr};
+    auto report = eval::run_edit_eval(generator, a.edit_opts, [&](int d, int t) { progress.update(d, t); });
+    progress.finish();
     if (!report.is_ok()) return fail(report.status());
     if (a.json) std::printf("%s\n", report->to_json().c_str());
     else print_edit_table(*report);
     return 0;
   }
-  std::unique_ptr<ProgressBar> bar;  // the total is known once the prompt set is built
-  auto report = eval::run_eval(generator, a.opts, [&](int done, int total) {
-    if (!bar) bar = std::make_unique<ProgressBar>("eval", total);
-    bar->update(done);
-  });
-  if (bar) bar->finish();
+
+  eval::Generator generator = eval::oracle_generator();
+  if (!a.oracle)
+    generator = [&](const eval::EvalPrompt& p, int k) {
+      engine::GenerateRequest req;
+      req.prompt = p.prompt;
+      return generate(std::move(req), k);
+    };
+  LazyProgress progress{"eval", nullptr};
+  auto report = eval::run_eval(generator, a.opts, [&](int d, int t) { progress.update(d, t); });
+  progress.finish();
   if (!report.is_ok()) return fail(report.status());
   if (a.json) std::printf("%s\n", report->to_json().c_str());
   else print_table(*report);
