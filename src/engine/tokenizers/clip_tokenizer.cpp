@@ -98,14 +98,20 @@ Status read_token(const nlohmann::json& j, const char* key, const std::string& f
   return Status::ok();
 }
 
+// The four special tokens, as both tokenizer_config.json and special_tokens_map.json name them.
+Status read_special_tokens(const nlohmann::json& j, const std::string& file, SpecialTokens* st) {
+  for (auto [key, out] : {std::pair{"bos_token", &st->bos}, {"eos_token", &st->eos}, {"unk_token", &st->unk},
+                          {"pad_token", &st->pad}})
+    PICTOR_RETURN_IF_ERROR(read_token(j, key, file, out, st));
+  return Status::ok();
+}
+
 Status read_tokenizer_config(const fs::path& path, SpecialTokens* st, int* max_length) {
   auto j = read_json(path);
   if (!j.is_ok()) return j.status();
   if (!j->is_object()) return corrupt_data(path.string() + " is not a JSON object");
   const std::string file = path.filename().string();
-  for (auto [key, out] : {std::pair{"bos_token", &st->bos}, {"eos_token", &st->eos}, {"unk_token", &st->unk},
-                          {"pad_token", &st->pad}})
-    PICTOR_RETURN_IF_ERROR(read_token(*j, key, file, out, st));
+  PICTOR_RETURN_IF_ERROR(read_special_tokens(*j, file, st));
   if (j->contains("model_max_length") && (*j)["model_max_length"].is_number()) {
     double m = (*j)["model_max_length"].get<double>();
     // Configs without a real limit say 1e30 (transformers' VERY_LARGE_INTEGER): keep 77 then.
@@ -138,11 +144,7 @@ Status read_special_tokens_map(const fs::path& path, SpecialTokens* st) {
   auto j = read_json(path);
   if (!j.is_ok()) return j.status();
   if (!j->is_object()) return corrupt_data(path.string() + " is not a JSON object");
-  const std::string file = path.filename().string();
-  for (auto [key, out] : {std::pair{"bos_token", &st->bos}, {"eos_token", &st->eos}, {"unk_token", &st->unk},
-                          {"pad_token", &st->pad}})
-    PICTOR_RETURN_IF_ERROR(read_token(*j, key, file, out, st));
-  return Status::ok();
+  return read_special_tokens(*j, path.filename().string(), st);
 }
 
 bool is_py_space(char32_t c) { return clip_text::is_py_space(c); }
