@@ -41,6 +41,11 @@ Command add_train_command(CLI::App& root) {
                   "share of edit examples (instruction edits and masked inpainting), 0-1")
       ->capture_default_str()->check(CLI::Range(0.0, 1.0));
   cmd->add_option("--warmup", o->warmup_steps, "linear warm-up steps")->capture_default_str();
+  cmd->add_option("--cooldown", o->cooldown,
+                  "final fraction of this run's budget (--hours, else steps) over which the learning rate "
+                  "decays linearly to 5%")
+      ->check(CLI::Range(0.0, 1.0))
+      ->capture_default_str();
   cmd->add_option("--ema", o->ema_decay, "EMA decay of the shipped weights")->capture_default_str();
   cmd->add_option("--checkpoint-every", o->checkpoint_every, "steps between checkpoints")->capture_default_str();
   cmd->add_option("--eval-every", o->eval_every, "steps between periodic evals (0 = none)")->capture_default_str();

@@ -252,7 +252,7 @@ Result<TrainReport> train_pictor_mini(const TrainOptions& opts, const std::atomi
     for (auto& p : model->parameters()) params += p.numel();
     std::ofstream log(opts.out_dir + "/train.log", std::ios::app);
     log << "# start step " << ck.step << " preset " << opts.preset << " params " << params
-        << " batch " << opts.batch_size << " lr " << opts.learning_rate
+        << " batch " << opts.batch_size << " lr " << opts.learning_rate << " cooldown " << opts.cooldown
         << " matmuls " << (bf16_matmuls ? "bf16" : "fp32") << " edit_fraction " << opts.edit_fraction << "\n";
 
     SceneBatchOptions batch_opts;
@@ -273,7 +273,14 @@ Result<TrainReport> train_pictor_mini(const TrainOptions& opts, const std::atomi
       if (opts.max_hours > 0 && elapsed() > opts.max_hours * 3600) break;
       // A fresh optimizer warms up again, wherever the run's step count stands.
       const int64_t warm_steps = ck.step - (fresh_optimizer ? start_step : 0);
-      const double lr = opts.learning_rate * std::min(1.0, double(warm_steps + 1) / opts.warmup_steps);
+      double lr = opts.learning_rate * std::min(1.0, double(warm_steps + 1) / opts.warmup_steps);
+      if (opts.cooldown > 0) {
+        const double progress = opts.max_hours > 0
+                                    ? elapsed() / (opts.max_hours * 3600)
+                                    : double(ck.step - start_step) / double(std::max<int64_t>(1, opts.steps - start_step));
+        const double into_cooldown = (progress - (1 - opts.cooldown)) / opts.cooldown;
+        if (into_cooldown > 0) lr *= 1.0 - 0.95 * std::min(1.0, into_cooldown);
+      }
       for (auto& group : optimizer.param_groups())
         static_cast<torch::optim::AdamWOptions&>(group.options()).lr(lr);
 
