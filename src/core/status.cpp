@@ -12,6 +12,8 @@ const char* status_code_name(StatusCode code) {
     case StatusCode::kIoError: return "io_error";
     case StatusCode::kCancelled: return "cancelled";
     case StatusCode::kBusy: return "busy";
+    case StatusCode::kConflict: return "conflict";
+    case StatusCode::kUnavailable: return "unavailable";
     case StatusCode::kInternal: return "internal";
   }
   return "unknown";

@@ -19,6 +19,8 @@ enum class StatusCode {
   kIoError,          // the OS refused a read or write
   kCancelled,        // the caller asked to stop
   kBusy,             // queue full / rate limited (429)
+  kConflict,         // the request contradicts stored state, e.g. a reused Idempotency-Key (422)
+  kUnavailable,      // not serving right now: shutting down, model not loaded yet (503)
   kInternal,         // a bug or an unexpected engine failure
 };
 
@@ -44,6 +46,8 @@ inline Status corrupt_data(std::string m) { return {StatusCode::kCorruptData, st
 inline Status unsupported(std::string m) { return {StatusCode::kUnsupported, std::move(m)}; }
 inline Status io_error(std::string m) { return {StatusCode::kIoError, std::move(m)}; }
 inline Status cancelled(std::string m) { return {StatusCode::kCancelled, std::move(m)}; }
+inline Status conflict(std::string m) { return {StatusCode::kConflict, std::move(m)}; }
+inline Status unavailable(std::string m) { return {StatusCode::kUnavailable, std::move(m)}; }
 inline Status internal_error(std::string m) { return {StatusCode::kInternal, std::move(m)}; }
 
 template <typename T>
