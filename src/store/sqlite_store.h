@@ -1,0 +1,54 @@
+#pragma once
+// The embedded default store: one SQLite file (WAL) behind one connection and one mutex.
+// Statements are prepared once and cached; a job lookup is a primary-key read of a few µs.
+// open_sqlite_store() (store.h) is the way in; the class is here for tests and tools.
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "store/store.h"
+
+namespace pictor::store {
+
+class SqliteDb;
+
+class SqliteStore final : public Store {
+ public:
+  // Creates the file's directory when missing, opens the file and applies pending migrations.
+  // Not SQLite / someone else's database → corrupt_data; unwritable place → io_error.
+  static Result<std::unique_ptr<SqliteStore>> open(const std::string& path);
+  ~SqliteStore() override;
+
+  Result<JobRecord> insert_job(const JobRecord& job) override;
+  Result<JobRecord> get_job(const std::string& id) override;
+  Result<std::vector<JobRecord>> list_jobs(const JobQuery& q) override;
+  Status update_job(const JobRecord& job) override;
+  Result<std::vector<JobRecord>> unfinished_jobs() override;
+  Status finish_job(const JobRecord& job, const std::optional<UsageRecord>& usage) override;
+
+  Status put_media(const MediaRecord& m, std::string_view data) override;
+  Result<MediaRecord> get_media(const std::string& id) override;
+  Result<std::string> get_media_data(const std::string& id) override;
+  Status delete_media(const std::string& id) override;
+  Result<int> expire_media(int64_t now_ms) override;
+
+  Status insert_api_key(const ApiKeyRecord& k) override;
+  Result<ApiKeyRecord> find_api_key_by_hash(const std::string& hash) override;
+  Result<std::vector<ApiKeyRecord>> list_api_keys() override;
+  Status revoke_api_key(const std::string& id_or_name, int64_t now_ms) override;
+
+  Status insert_usage(const UsageRecord& u) override;
+  Result<std::vector<UsageBucket>> usage(const UsageQuery& q) override;
+
+ private:
+  explicit SqliteStore(std::unique_ptr<SqliteDb> db);
+  // The unlocked bodies, for use inside a transaction that already holds mu_.
+  Result<JobRecord> get_job_locked(const std::string& id);
+  Status update_job_locked(const JobRecord& job);
+  Status insert_usage_locked(const UsageRecord& u);
+
+  std::mutex mu_;
+  std::unique_ptr<SqliteDb> db_;
+};
+
+}  // namespace pictor::store

@@ -1,0 +1,145 @@
+#pragma once
+// The store: everything pictor keeps across restarts — jobs, media blobs, API keys (hashes only)
+// and usage. One interface (this file), implemented by SQLite (sqlite_store.h, the embedded
+// default) and later PostgreSQL; both must pass tests/store's conformance suite.
+// Implementations are thread-safe: the server calls them from many threads at once.
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/status.h"
+
+namespace pictor::store {
+
+enum class JobStatus { kQueued, kRunning, kCompleted, kFailed, kCanceled };
+const char* job_status_name(JobStatus s);  // "queued" | "running" | "completed" | "failed" | "canceled"
+std::optional<JobStatus> parse_job_status(std::string_view s);
+inline bool is_terminal(JobStatus s) {
+  return s == JobStatus::kCompleted || s == JobStatus::kFailed || s == JobStatus::kCanceled;
+}
+
+struct JobRecord {
+  std::string id;               // "gen_…", unique
+  std::string key_id;           // owner API key id; "" when the server runs with --no-auth
+  std::string model;
+  std::string kind;             // "generation" | "edit"
+  std::string input_json;       // the normalised request (the jobs layer owns its shape)
+  std::string request_hash;     // hash of the request body, for Idempotency-Key checks
+  std::string idempotency_key;  // "" = none; (key_id, idempotency_key) is unique when set
+  JobStatus status = JobStatus::kQueued;
+  double progress = 0;          // 0..1
+  std::string error_code;       // set when failed/canceled
+  std::string error_message;
+  std::string output_json;      // result document (media ids, usage, cost, metrics), "" until done
+  int attempts = 0;             // times a worker started it (restarts re-queue running jobs)
+  int64_t created_at_ms = 0;
+  int64_t started_at_ms = 0;    // 0 = not started
+  int64_t completed_at_ms = 0;  // 0 = not finished
+};
+
+struct JobQuery {
+  std::optional<std::string> key_id;    // only this owner's jobs
+  std::optional<JobStatus> status;
+  std::string before_id;                // pagination cursor: jobs created strictly before this one
+  int limit = 20;                       // newest first
+};
+
+struct MediaRecord {
+  std::string id;               // "media_…", unique
+  std::string job_id;           // "" for uploaded inputs not tied to a job yet
+  std::string key_id;
+  std::string content_type;     // "image/png" …
+  int width = 0, height = 0;
+  int64_t size_bytes = 0;
+  int64_t created_at_ms = 0;
+  int64_t expires_at_ms = 0;    // 0 = never
+  bool deleted = false;         // data dropped (DELETE or expiry); the row stays as a tombstone
+};
+
+struct ApiKeyRecord {
+  std::string id;               // "key_…", unique
+  std::string name;             // unique among keys
+  std::string prefix;           // the key's first characters, for display ("pk-ab12…")
+  std::string hash;             // hex SHA-256 of the full key; the key itself is never stored
+  int64_t created_at_ms = 0;
+  int64_t revoked_at_ms = 0;    // 0 = active
+  int rate_limit_per_minute = 0;  // 0 = the server's default
+};
+
+struct UsageRecord {
+  std::string job_id;
+  std::string key_id;
+  std::string model;
+  std::string quality;          // low | medium | high
+  int images = 0;
+  int64_t pixels = 0;
+  double compute_seconds = 0;
+  double cost_usd = 0;
+  int64_t created_at_ms = 0;
+};
+
+struct UsageQuery {
+  std::optional<std::string> key_id;
+  std::optional<std::string> model;
+  int64_t start_ms = 0;
+  int64_t end_ms = 0;           // exclusive; 0 = now/unbounded
+  int64_t bucket_ms = 86400000; // bucket width (aligned to the Unix epoch)
+};
+
+struct UsageBucket {
+  int64_t start_ms = 0;
+  std::string key_id;
+  std::string model;
+  int64_t requests = 0;
+  int64_t images = 0;
+  int64_t pixels = 0;
+  double compute_seconds = 0;
+  double cost_usd = 0;
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  // --- jobs
+  // Inserts `job`. When job.idempotency_key is set and (key_id, idempotency_key) already exists,
+  // nothing is inserted and the existing job is returned: the caller compares ids/request_hash.
+  virtual Result<JobRecord> insert_job(const JobRecord& job) = 0;
+  virtual Result<JobRecord> get_job(const std::string& id) = 0;  // not_found
+  virtual Result<std::vector<JobRecord>> list_jobs(const JobQuery& q) = 0;
+  // Overwrites the mutable fields (status, progress, error_*, output_json, attempts, timestamps).
+  virtual Status update_job(const JobRecord& job) = 0;
+  // Jobs that are queued or running, oldest first (recovery after a restart).
+  virtual Result<std::vector<JobRecord>> unfinished_jobs() = 0;
+  // Updates the job and records its usage in one transaction.
+  virtual Status finish_job(const JobRecord& job, const std::optional<UsageRecord>& usage) = 0;
+
+  // --- media
+  virtual Status put_media(const MediaRecord& m, std::string_view data) = 0;
+  virtual Result<MediaRecord> get_media(const std::string& id) = 0;          // not_found
+  virtual Result<std::string> get_media_data(const std::string& id) = 0;     // not_found; deleted → not_found
+  virtual Status delete_media(const std::string& id) = 0;                    // drops data, keeps tombstone
+  virtual Result<int> expire_media(int64_t now_ms) = 0;                      // drops data of expired media
+
+  // --- API keys
+  virtual Status insert_api_key(const ApiKeyRecord& k) = 0;                  // invalid_argument on duplicate name
+  virtual Result<ApiKeyRecord> find_api_key_by_hash(const std::string& hash) = 0;  // not_found
+  virtual Result<std::vector<ApiKeyRecord>> list_api_keys() = 0;
+  virtual Status revoke_api_key(const std::string& id_or_name, int64_t now_ms) = 0;  // not_found
+
+  // --- usage
+  virtual Status insert_usage(const UsageRecord& u) = 0;
+  virtual Result<std::vector<UsageBucket>> usage(const UsageQuery& q) = 0;  // grouped by bucket, key, model
+};
+
+// Opens (creating when needed) the SQLite store at `path` and applies pending migrations.
+Result<std::unique_ptr<Store>> open_sqlite_store(const std::string& path);
+
+int64_t now_ms();
+// "prefix_" + 24 random hex characters (from the OS's CSPRNG).
+std::string new_id(std::string_view prefix);
+
+}  // namespace pictor::store
