@@ -1,0 +1,31 @@
+#pragma once
+// A 2-D convolution with the parameter names of torch::nn::Conv2d ("weight", "bias") that can run
+// its product in bf16 on fp32 master weights: the input is cast to bf16, the convolution runs in
+// bf16 and the result is cast back to the input's dtype (autocast semantics). Used by the VAE and
+// TAESD decoders, whose group norms, residual sums and upsampling stay in fp32.
+#include <torch/nn/module.h>
+
+#include <cstdint>
+
+namespace pictor::engine::sd {
+
+class MixedConv2dImpl : public torch::nn::Module {
+ public:
+  MixedConv2dImpl(int64_t in, int64_t out, int64_t kernel, int64_t stride = 1,
+                  int64_t padding = 0, bool bias = true);
+  // x: [N, in, H, W] → [N, out, H', W'] in x's dtype
+  at::Tensor forward(const at::Tensor& x);
+  // Caches bf16 copies of the weights (call again after loading new weights); false drops them.
+  void set_bf16(bool on);
+  bool bf16() const { return weight_lowp_.defined(); }
+
+ private:
+  int64_t stride_, padding_;
+  at::Tensor weight_, bias_, weight_lowp_, bias_lowp_;
+};
+TORCH_MODULE(MixedConv2d);
+
+// Calls set_bf16(on) on every MixedConv2d below `root` (including itself).
+void set_bf16_convs(torch::nn::Module& root, bool on);
+
+}  // namespace pictor::engine::sd
