@@ -8,6 +8,8 @@ packages=(
   libtorch-dev libopenblas-dev          # engine (libtorch CPU) + fast fp32 GEMM
   libpng-dev libjpeg-dev libwebp-dev    # codecs
   nlohmann-json3-dev libcli11-dev       # JSON, command line
+  libsqlite3-dev libssl-dev             # store (SQLite), API key hashing (SHA-256)
+  libcpp-httplib-dev                    # server
   libgtest-dev libgmock-dev             # tests
 )
 
