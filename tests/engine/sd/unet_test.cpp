@@ -147,6 +147,22 @@ TEST(SdUNet, ConvProjectionsMatchLinearProjections) {
   expect_close(conv(x, t, ctx), linear(x, t, ctx), "conv vs linear projections", 1e-5);
 }
 
+// Same numbers whatever the thread count (DESIGN.md §5).
+TEST(SdUNet, BitIdenticalAcrossThreadCounts) {
+  torch::NoGradGuard no_grad;
+  auto unet = load_fixture_unet();
+  const auto ctx = reference_context();
+  const auto t = input("unet_timesteps");
+  const auto x = input("unet_latents_24x16");
+  const int threads = at::get_num_threads();
+  at::set_num_threads(1);
+  auto one = unet(x, t, ctx);
+  at::set_num_threads(2);
+  auto two = unet(x, t, ctx);
+  at::set_num_threads(threads);
+  EXPECT_TRUE(torch::equal(one, two)) << max_abs_diff(one, two);
+}
+
 // bf16 weights and activations (group/layer norms and attention softmax in fp32) stay close to fp32.
 TEST(SdUNet, Bf16StaysCloseToFp32) {
   torch::NoGradGuard no_grad;
