@@ -19,5 +19,6 @@ Command add_eval_command(CLI::App& root);
 Command add_bench_command(CLI::App& root);
 Command add_models_command(CLI::App& root);
 Command add_keys_command(CLI::App& root);
+Command add_serve_command(CLI::App& root);
 
 }  // namespace pictor::app

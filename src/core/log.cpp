@@ -56,7 +56,7 @@ void log_event(LogLevel level, std::string_view event, std::initializer_list<Log
   const std::time_t secs = std::time_t(ms / 1000);
   std::tm tm{};
   gmtime_r(&secs, &tm);
-  char ts[40];
+  char ts[64];
   std::snprintf(ts, sizeof ts, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
                 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, int(ms % 1000));
   std::string line = "{\"ts\":\"";

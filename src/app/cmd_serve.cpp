@@ -1,0 +1,105 @@
+// pictor serve: the OpenAI-compatible images API and the async generations gateway
+// (docs/server.md). SIGTERM / SIGINT stop accepting, let running jobs finish (grace period) or
+// re-queue them, and exit 0.
+#include <signal.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+#include <cstdio>
+#include <thread>
+
+#include "app/cli_util.h"
+#include "app/commands.h"
+#include "server/server.h"
+#include "store/data_dir.h"
+
+namespace pictor::app {
+
+namespace {
+
+int g_signal_pipe[2] = {-1, -1};
+
+void on_signal(int sig) {
+  const unsigned char b = static_cast<unsigned char>(sig);
+  if (write(g_signal_pipe[1], &b, 1) < 0) {
+  }
+}
+
+struct ServeArgs {
+  server::ServerOptions opts;
+  std::vector<std::string> models;
+  double max_body_mb = 64;
+  double media_ttl_hours = 24;
+};
+
+int run_serve(ServeArgs& a) {
+  if (!a.models.empty()) a.opts.models = a.models;
+  a.opts.max_body_bytes = int64_t(a.max_body_mb * 1024 * 1024);
+  a.opts.media_ttl_s = int64_t(a.media_ttl_hours * 3600);
+  // SIGTERM/SIGINT: the handler only writes a byte to a pipe (async-signal-safe); a watcher
+  // thread reads it and stops the server. (Masking is not enough: libraries start threads of
+  // their own before this point, and the kernel may deliver the signal to any of them.)
+  if (pipe(g_signal_pipe) != 0) return fail(io_error("cannot create the signal pipe"));
+  struct sigaction sa {};
+  sa.sa_handler = on_signal;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGTERM, &sa, nullptr);
+  sigaction(SIGINT, &sa, nullptr);
+  ::signal(SIGPIPE, SIG_IGN);
+
+  auto srv = server::Server::create(a.opts);
+  if (!srv.is_ok()) return fail(srv.status());
+  server::Server* s = srv->get();
+  std::printf("pictor: serving http://%s:%d (data: %s, auth: %s)\n", a.opts.host.c_str(), s->port(),
+              (a.opts.data_dir.empty() ? store::default_data_dir() : a.opts.data_dir).c_str(),
+              a.opts.no_auth ? "off" : "API keys");
+  std::fflush(stdout);
+  std::thread signals([s] {
+    unsigned char sig = 0;
+    while (read(g_signal_pipe[0], &sig, 1) < 0 && errno == EINTR) {
+    }
+    if (sig == 0) return;  // woken by run() returning
+    std::fprintf(stderr, "pictor: %s received, shutting down\n", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+    s->stop();
+  });
+  s->run();
+  // run() returned: after stop() (signal thread done) or because the listener failed.
+  const unsigned char zero = 0;
+  if (write(g_signal_pipe[1], &zero, 1) < 0) {
+  }
+  signals.join();
+  return 0;
+}
+
+}  // namespace
+
+Command add_serve_command(CLI::App& root) {
+  auto a = std::make_shared<ServeArgs>();
+  auto* cmd = root.add_subcommand("serve", "serve the OpenAI-compatible images API and the generations gateway");
+  auto& o = a->opts;
+  cmd->add_option("--host", o.host, "address to listen on")->capture_default_str();
+  cmd->add_option("--port", o.port, "port (0 = pick a free one and print it)")->check(CLI::Range(0, 65535))->capture_default_str();
+  cmd->add_option("--data-dir", o.data_dir, "where jobs, media, keys and usage are stored (default: $PICTOR_DATA_DIR, "
+                                             "else $XDG_DATA_HOME/pictor, else ~/.local/share/pictor)");
+  cmd->add_flag("--no-auth", o.no_auth, "accept requests without an API key (loopback addresses only)");
+  cmd->add_option("--model", a->models, "model to serve, by name or path (repeatable; the first is the default)");
+  cmd->add_option("--workers", o.workers, "jobs generated at once")->check(CLI::Range(1, 64))->capture_default_str();
+  cmd->add_option("--max-queue", o.max_queue, "queued jobs beyond this are refused with 429")->check(CLI::Range(1, 100000))->capture_default_str();
+  cmd->add_option("--rate-limit", o.rate_limit_per_minute, "requests per minute per API key (0 = no limit; keys may set their own)")
+      ->check(CLI::Range(0, 1000000))->capture_default_str();
+  cmd->add_option("--max-body-mb", a->max_body_mb, "largest request body accepted")->check(CLI::Range(0.01, 4096.0))->capture_default_str();
+  cmd->add_option("--max-pixels", o.max_output_pixels, "largest output image (width x height)")->check(CLI::Range(256, 16 << 20))->capture_default_str();
+  cmd->add_option("--max-input-pixels", o.max_input_pixels, "largest input image accepted (decompression-bomb cap)")
+      ->check(CLI::Range(256, 1 << 30))->capture_default_str();
+  cmd->add_option("--media-ttl-hours", a->media_ttl_hours, "stored outputs expire after this (0 = never)")->check(CLI::Range(0.0, 1e6))->capture_default_str();
+  cmd->add_option("--prices", o.prices_file, "JSON price table per model and quality (docs/server.md)");
+  cmd->add_option("--http-threads", o.http_threads, "connections served at once (each long-poll holds one)")->check(CLI::Range(8, 100000))->capture_default_str();
+  cmd->add_option("--threads", o.engine_threads, "CPU threads per generation (0 = all cores)")->check(CLI::Range(0, 1024))->capture_default_str();
+  cmd->add_option("--dtype", o.dtype, "auto | fp32 | bf16")->check(CLI::IsMember({"auto", "fp32", "bf16"}))->capture_default_str();
+  cmd->add_option("--shutdown-grace", o.shutdown_grace_s, "seconds running jobs get to finish on SIGTERM before they are re-queued")
+      ->check(CLI::Range(0.0, 3600.0))->capture_default_str();
+  return {cmd, [a] { return run_serve(*a); }};
+}
+
+}  // namespace pictor::app

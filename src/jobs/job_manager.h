@@ -1,0 +1,131 @@
+#pragma once
+// JobManager: the queue / task / result split behind both the OpenAI endpoints and the gateway.
+// Every request becomes a job row in the store first (so it survives a crash), then its id goes on
+// an in-memory FIFO that worker threads drain. Waiters (long-poll, SSE, the synchronous OpenAI
+// endpoints) block on a per-job condition variable that every state or progress change signals.
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "core/status.h"
+#include "jobs/engine_pool.h"
+#include "jobs/job_input.h"
+#include "jobs/pricing.h"
+#include "store/store.h"
+
+namespace pictor::jobs {
+
+struct JobManagerOptions {
+  int workers = 1;
+  int max_queue_depth = 64;        // queued jobs beyond this are refused (busy → HTTP 429)
+  int64_t media_ttl_ms = 24 * 3600 * 1000LL;  // outputs expire after this; 0 = never
+  int max_attempts = 3;            // a job interrupted this many times (crashes) fails
+  PriceTable prices;
+};
+
+// A job as callers see it: the stored record plus live state.
+struct JobView {
+  store::JobRecord record;
+  int queue_position = -1;         // jobs ahead of it; -1 = not queued
+};
+
+// One progress notification for SSE consumers.
+struct JobEvent {
+  uint64_t version = 0;            // increases with every change of this job
+  store::JobStatus status = store::JobStatus::kQueued;
+  double progress = 0;
+  int queue_position = -1;
+};
+
+class JobManager {
+ public:
+  JobManager(store::Store& store, EnginePool& engines, JobManagerOptions options);
+  ~JobManager();
+
+  // Re-queues what a previous process left unfinished (running jobs count an attempt), then
+  // starts the workers. Call once.
+  Status start();
+  // Stops taking jobs; running jobs get `grace` to finish, then are cancelled and re-queued in the
+  // store (a later start() runs them again).
+  void shutdown(std::chrono::milliseconds grace);
+
+  // Stores and enqueues a job. Idempotency: when (key_id, idempotency_key) exists, returns that
+  // job if request_hash matches, invalid_argument (HTTP 422) if not. busy when the queue is full.
+  struct Submission {
+    std::string key_id;
+    std::string idempotency_key;
+    std::string request_hash;
+  };
+  Result<JobView> submit(const JobInput& input, const Submission& who);
+  // Stores an input image (edits) and returns its media id.
+  Result<std::string> store_input_image(const std::string& key_id, const std::string& content_type,
+                                        int width, int height, const std::string& bytes);
+
+  Result<JobView> get(const std::string& id);
+  // Blocks until the job is terminal or `timeout` passes; returns the job as it then is.
+  Result<JobView> wait(const std::string& id, std::chrono::milliseconds timeout);
+  // Blocks until the job's version exceeds `after_version` (or it is terminal, or timeout).
+  Result<JobEvent> wait_event(const std::string& id, uint64_t after_version, std::chrono::milliseconds timeout);
+  // Cancels a queued or running job (a running job stops within one sampler step).
+  // invalid_argument when the job has already finished.
+  Result<JobView> cancel(const std::string& id);
+
+  int queue_depth();
+  int running();
+  bool accepting() const { return accepting_.load(); }
+  // Median run seconds of the last completed jobs per image for (model, quality); -1 = none yet.
+  double median_seconds_per_image(const std::string& model, const std::string& quality);
+  const PriceTable& prices() const { return options_.prices; }
+  EnginePool& engines() { return engines_; }
+  store::Store& store() { return store_; }
+
+  // Totals since start, for /metrics.
+  struct Counters {
+    uint64_t jobs_completed = 0, jobs_failed = 0, jobs_canceled = 0, images = 0;
+  };
+  Counters counters();
+
+ private:
+  struct Live {
+    uint64_t version = 0;
+    store::JobStatus status = store::JobStatus::kQueued;
+    double progress = 0;
+    std::atomic<bool> cancel{false};
+    bool requeue_on_cancel = false;  // cancelled by shutdown: put back in the queue
+    std::condition_variable changed;
+  };
+
+  void worker_loop();
+  void run_job(const std::string& id);
+  std::shared_ptr<Live> live_locked(const std::string& id);  // mutex_ held
+  void touch_locked(const std::string& id, store::JobStatus status, double progress);  // mutex_ held
+  int queue_position_locked(const std::string& id) const;
+  void finish(store::JobRecord& rec, const std::optional<store::UsageRecord>& usage);
+
+  store::Store& store_;
+  EnginePool& engines_;
+  JobManagerOptions options_;
+
+  std::mutex mutex_;
+  std::condition_variable queue_cv_;
+  std::deque<std::string> queue_;
+  std::map<std::string, std::shared_ptr<Live>> live_;  // queued/running, and recently finished
+  std::deque<std::string> finished_order_;             // to bound live_ for finished jobs
+  std::map<std::string, std::vector<double>> latencies_;  // "model/quality" → seconds per image
+  Counters counters_;
+  int running_ = 0;
+  std::atomic<bool> accepting_{false};
+  bool stopping_ = false;
+  std::vector<std::thread> workers_;
+};
+
+}  // namespace pictor::jobs

@@ -1,0 +1,172 @@
+#include "server/context.h"
+
+#include <chrono>
+
+#include "core/log.h"
+#include "store/store.h"
+
+namespace pictor::server {
+
+using nlohmann::json;
+
+namespace {
+thread_local std::string t_request_id;
+}
+
+const std::string& current_request_id() { return t_request_id; }
+
+void begin_request(const httplib::Request& req) {
+  // Honour a caller's id when it is short and printable, so logs join up across services.
+  std::string id = req.get_header_value("X-Request-Id");
+  const bool sane = !id.empty() && id.size() <= 128 &&
+                    std::all_of(id.begin(), id.end(), [](char c) { return c > 32 && c < 127 && c != '"' && c != '\\'; });
+  t_request_id = sane ? id : store::new_id("req");
+}
+
+void send_json(httplib::Response& res, int status, const json& body) {
+  res.status = status;
+  res.set_content(body.dump(), "application/json");
+}
+
+bool parse_json_body(const httplib::Request& req, json& out, ApiError& error) {
+  if (req.body.empty()) {
+    error = bad_request("The request body is empty; send a JSON object", "body", "invalid_json");
+    return false;
+  }
+  try {
+    out = json::parse(req.body);
+  } catch (const json::parse_error& e) {
+    error = bad_request(std::string("The request body is not valid JSON: ") + e.what(), "body", "invalid_json");
+    return false;
+  }
+  return true;
+}
+
+std::string base_url(const httplib::Request& req) {
+  std::string host = req.get_header_value("Host");
+  if (host.empty()) host = req.local_addr + ":" + std::to_string(req.local_port);
+  return "http://" + host;
+}
+
+void add_route(httplib::Server& svr, ServerContext& ctx, const std::string& method, const std::string& pattern,
+               const std::string& route, bool authenticated, Handler handler) {
+  auto wrapped = [&ctx, route, method, authenticated, handler](const httplib::Request& req, httplib::Response& res) {
+    const auto t0 = std::chrono::steady_clock::now();
+    begin_request(req);
+    res.set_header("x-request-id", current_request_id());
+    Caller caller;
+    try {
+      ApiError err;
+      if (authenticated && !ctx.auth->authenticate(req.get_header_value("Authorization"), caller, err)) {
+        send_error(res, err);
+      } else {
+        handler(req, res, caller);
+      }
+    } catch (const std::exception& e) {
+      send_error(res, ApiError{500, std::string("internal error: ") + e.what(), "server_error", "", "internal_error"});
+    } catch (...) {
+      send_error(res, ApiError{500, "internal error", "server_error", "", "internal_error"});
+    }
+    const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    ctx.metrics.observe_request(method, route, res.status, secs);
+    log_event(res.status >= 500 ? LogLevel::kError : LogLevel::kInfo, "http.request",
+              {{"request_id", current_request_id()}, {"method", method}, {"route", route},
+               {"status", res.status}, {"key", caller.key_name}, {"ms", secs * 1000.0}});
+  };
+  if (method == "GET") svr.Get(pattern, wrapped);
+  else if (method == "POST") svr.Post(pattern, wrapped);
+  else if (method == "DELETE") svr.Delete(pattern, wrapped);
+  else if (method == "HEAD") {
+    // cpp-httplib answers HEAD through the GET handler; nothing to register.
+  }
+}
+
+Result<jobs::JobView> submit_request(ServerContext& ctx, ParsedImageRequest& parsed, const Caller& caller,
+                                     const std::string& idempotency_key, const std::string& request_hash) {
+  parsed.input.image_ids.clear();
+  for (const auto& up : parsed.images) {
+    auto id = ctx.jobs->store_input_image(caller.key_id, up.content_type, up.width, up.height, up.bytes);
+    if (!id.is_ok()) return id.status();
+    parsed.input.image_ids.push_back(*id);
+  }
+  if (parsed.mask) {
+    auto id = ctx.jobs->store_input_image(caller.key_id, parsed.mask->content_type, parsed.mask->width,
+                                          parsed.mask->height, parsed.mask->bytes);
+    if (!id.is_ok()) return id.status();
+    parsed.input.mask_id = *id;
+  }
+  return ctx.jobs->submit(parsed.input, {caller.key_id, idempotency_key, request_hash});
+}
+
+Result<jobs::JobView> get_owned_job(ServerContext& ctx, const std::string& id, const Caller& caller) {
+  auto view = ctx.jobs->get(id);
+  if (!view.is_ok()) return view.status();
+  if (!ctx.auth->no_auth() && view->record.key_id != caller.key_id) return not_found("No generation with id " + id);
+  return view;
+}
+
+namespace {
+json ms_to_unix(int64_t ms) { return ms == 0 ? json(nullptr) : json(double(ms) / 1000.0); }
+}  // namespace
+
+json job_json(const jobs::JobView& view, const std::string& base) {
+  const store::JobRecord& r = view.record;
+  json out = {{"id", r.id},
+              {"object", "generation"},
+              {"model", r.model},
+              {"kind", r.kind},
+              {"status", store::job_status_name(r.status)},
+              {"queue_position", view.queue_position >= 0 ? json(view.queue_position) : json(nullptr)},
+              {"progress", r.progress},
+              {"output", nullptr},
+              {"error", nullptr},
+              {"usage", nullptr},
+              {"cost", nullptr},
+              {"metrics", nullptr},
+              {"attempts", r.attempts},
+              {"created_at", ms_to_unix(r.created_at_ms)},
+              {"started_at", ms_to_unix(r.started_at_ms)},
+              {"completed_at", ms_to_unix(r.completed_at_ms)}};
+  if (!r.error_code.empty()) out["error"] = {{"message", r.error_message}, {"code", r.error_code}};
+  if (!r.output_json.empty()) {
+    json o = json::parse(r.output_json, nullptr, /*allow_exceptions=*/false);
+    if (!o.is_discarded()) {
+      json media = json::array();
+      for (const auto& m : o.value("media", json::array()))
+        media.push_back({{"id", m["id"]},
+                         {"url", base + "/v1/media/" + m["id"].get<std::string>()},
+                         {"content_type", m["content_type"]},
+                         {"width", m["width"]},
+                         {"height", m["height"]}});
+      out["output"] = {{"media", media},
+                       {"seed", o.value("seed", json(nullptr))},
+                       {"steps", o.value("steps", json(nullptr))},
+                       {"size", o.value("size", json(nullptr))},
+                       {"warnings", o.value("warnings", json::array())}};
+      out["usage"] = o.value("usage", json(nullptr));
+      out["cost"] = o.value("cost", json(nullptr));
+      out["metrics"] = o.value("metrics", json(nullptr));
+    }
+  }
+  return out;
+}
+
+ApiError job_error(const store::JobRecord& rec) {
+  ApiError e;
+  e.message = rec.error_message.empty() ? "the generation failed" : rec.error_message;
+  e.code = rec.error_code;
+  if (rec.error_code == "invalid_request" || rec.error_code == "unsupported") {
+    e.http_status = 400;
+  } else if (rec.error_code == "model_not_found") {
+    e.http_status = 404;
+    e.param = "model";
+  } else if (rec.error_code == "canceled") {
+    e.http_status = 409;
+  } else {
+    e.http_status = 500;
+    e.type = "server_error";
+  }
+  return e;
+}
+
+}  // namespace pictor::server

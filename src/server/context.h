@@ -1,0 +1,67 @@
+#pragma once
+// What every route file shares: the server's parts, the route wrapper (request id, auth, rate
+// limit, metrics, exception guard) and JSON renderings of jobs and images.
+#include <httplib.h>
+#include <nlohmann/json.hpp>
+
+#include <atomic>
+#include <functional>
+#include <string>
+
+#include "jobs/job_manager.h"
+#include "server/api_error.h"
+#include "server/auth.h"
+#include "server/metrics.h"
+#include "server/request_parse.h"
+#include "server/server.h"
+
+namespace pictor::server {
+
+struct ServerContext {
+  ServerOptions options;
+  store::Store* store = nullptr;
+  jobs::JobManager* jobs = nullptr;
+  Authenticator* auth = nullptr;
+  Metrics metrics;
+  ParseLimits limits;
+  std::atomic<bool> ready{false};
+  int64_t started_at_ms = 0;
+};
+
+using Handler = std::function<void(const httplib::Request&, httplib::Response&, const Caller&)>;
+
+// Registers `handler` for METHOD + regex `pattern`; `route` is the label for metrics and logs.
+// Authenticated routes answer 401/403/429 before the handler runs. Handlers never throw: an
+// escaped exception becomes a 500 envelope.
+void add_route(httplib::Server& svr, ServerContext& ctx, const std::string& method, const std::string& pattern,
+               const std::string& route, bool authenticated, Handler handler);
+
+// The request id of the request being handled on this thread.
+const std::string& current_request_id();
+void begin_request(const httplib::Request& req);
+
+void send_json(httplib::Response& res, int status, const nlohmann::json& body);
+// Body as JSON, or a 400 envelope ("body is not valid JSON: ...").
+bool parse_json_body(const httplib::Request& req, nlohmann::json& out, ApiError& error);
+// "http://host:port" as the client addressed us (Host header), for media URLs.
+std::string base_url(const httplib::Request& req);
+
+// Stores the uploads as media and submits the job.
+Result<jobs::JobView> submit_request(ServerContext& ctx, ParsedImageRequest& parsed, const Caller& caller,
+                                     const std::string& idempotency_key, const std::string& request_hash);
+// Jobs owned by another key are "not found" (never leak existence).
+Result<jobs::JobView> get_owned_job(ServerContext& ctx, const std::string& id, const Caller& caller);
+
+// The gateway's job object.
+nlohmann::json job_json(const jobs::JobView& view, const std::string& base_url);
+// HTTP error for a failed job (OpenAI endpoints answer the job's error synchronously).
+ApiError job_error(const store::JobRecord& rec);
+
+void register_image_routes(httplib::Server& svr, ServerContext& ctx);
+void register_generation_routes(httplib::Server& svr, ServerContext& ctx);
+void register_media_routes(httplib::Server& svr, ServerContext& ctx);
+void register_model_routes(httplib::Server& svr, ServerContext& ctx);
+void register_usage_routes(httplib::Server& svr, ServerContext& ctx);
+void register_ops_routes(httplib::Server& svr, ServerContext& ctx);
+
+}  // namespace pictor::server

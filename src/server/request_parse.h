@@ -1,0 +1,67 @@
+#pragma once
+// Request parsing at the edge: OpenAI images requests (JSON and multipart) and gateway job
+// requests become a jobs::JobInput plus the uploaded images, or an ApiError that names the
+// offending `param`. Nothing here touches the store or the engine.
+#include <nlohmann/json.hpp>
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "jobs/job_input.h"
+#include "server/api_error.h"
+
+namespace httplib {
+struct Request;
+}
+
+namespace pictor::server {
+
+struct UploadedImage {
+  std::string bytes;         // the file as sent (already checked to decode)
+  std::string content_type;  // image/png | image/jpeg | image/webp
+  int width = 0, height = 0;
+  bool has_alpha = false;
+};
+
+struct ParsedImageRequest {
+  jobs::JobInput input;      // image_ids / mask_id are filled by the caller after storing uploads
+  bool stream = false;
+  std::string response_format = "b64_json";  // b64_json | url
+  std::vector<UploadedImage> images;
+  std::optional<UploadedImage> mask;
+};
+
+struct ParseLimits {
+  std::string default_model;
+  std::function<bool(const std::string&)> model_exists;
+  int64_t max_output_pixels = 2048LL * 2048;  // per output image
+  int64_t max_input_pixels = 16'000'000;      // per input image (decompression bombs)
+  size_t max_prompt_chars = 32000;
+  int max_input_images = 16;
+};
+
+enum class RequestKind { kGeneration, kEdit };
+
+// OpenAI /v1/images/generations and /v1/images/edits bodies as JSON (edits: "images" as a list of
+// data URLs, base64 strings or {"image_url": ...}; "mask" likewise).
+bool parse_images_json(const nlohmann::json& body, RequestKind kind, const ParseLimits& limits,
+                       ParsedImageRequest& out, ApiError& error);
+// /v1/images/edits as multipart/form-data: files `image` or repeated `image[]`, `mask`, and the
+// other fields as text parts.
+bool parse_images_multipart(const httplib::Request& req, const ParseLimits& limits, ParsedImageRequest& out,
+                            ApiError& error);
+
+struct GatewayRequest {
+  ParsedImageRequest parsed;
+  std::optional<int> wait_seconds;  // none = return at once; "auto" = 60
+};
+// POST /v1/generations: {"model", "input": {...}, "wait"}; `prefer` is the Prefer header.
+bool parse_gateway_json(const nlohmann::json& body, const std::string& prefer, const ParseLimits& limits,
+                        GatewayRequest& out, ApiError& error);
+
+// Parses "wait" values: "auto" → 60, integers 0–60.
+bool parse_wait_value(const nlohmann::json& v, int& seconds, ApiError& error, const std::string& param);
+
+}  // namespace pictor::server

@@ -1,0 +1,187 @@
+// POST /v1/images/generations and /v1/images/edits: the OpenAI-compatible synchronous endpoints.
+// Each request becomes a job like any other (same queue, limits, usage and recovery); the
+// handler waits for it and answers in OpenAI's shape, or streams it as SSE with stream=true.
+#include <memory>
+
+#include "codecs/codecs.h"
+#include "server/context.h"
+
+namespace pictor::server {
+
+using nlohmann::json;
+
+namespace {
+
+// OpenAI's usage object, plus pictor's measured compute seconds and cost.
+json openai_usage(const json& out) {
+  const json u = out.value("usage", json::object());
+  return {{"input_tokens", u.value("input_tokens", 0)},
+          {"input_tokens_details", u.value("input_tokens_details", json::object())},
+          {"output_tokens", u.value("output_tokens", 0)},
+          {"total_tokens", u.value("total_tokens", 0)},
+          {"compute_seconds", u.value("compute_seconds", 0.0)},
+          {"cost_usd", out.value("cost", json::object()).value("usd", 0.0)}};
+}
+
+// Waits for a job to finish; false (with `error`) when the server stops first.
+bool wait_terminal(ServerContext& ctx, const std::string& id, jobs::JobView& view, ApiError& error) {
+  for (;;) {
+    auto v = ctx.jobs->wait(id, std::chrono::seconds(30));
+    if (!v.is_ok()) {
+      error = error_from_status(v.status());
+      return false;
+    }
+    view = std::move(*v);
+    if (store::is_terminal(view.record.status)) return true;
+    if (!ctx.jobs->accepting()) {
+      error = ApiError{503, "the server is shutting down; job " + id + " runs after the restart (GET /v1/generations/" + id + ")",
+                       "server_error", "", "unavailable", 5};
+      return false;
+    }
+  }
+}
+
+Result<std::string> media_b64(ServerContext& ctx, const std::string& media_id) {
+  auto data = ctx.store->get_media_data(media_id);
+  if (!data.is_ok()) return data.status();
+  return codecs::base64_encode(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(data->data()), data->size()));
+}
+
+void answer_sync(ServerContext& ctx, const httplib::Request& req, httplib::Response& res, const std::string& id,
+                 const std::string& response_format) {
+  jobs::JobView view;
+  ApiError err;
+  if (!wait_terminal(ctx, id, view, err)) return send_error(res, err);
+  if (view.record.status != store::JobStatus::kCompleted) return send_error(res, job_error(view.record));
+  const json out = json::parse(view.record.output_json);
+  json data = json::array();
+  for (const auto& m : out["media"]) {
+    const std::string mid = m["id"].get<std::string>();
+    if (response_format == "url") {
+      data.push_back({{"url", base_url(req) + "/v1/media/" + mid}});
+    } else {
+      auto b64 = media_b64(ctx, mid);
+      if (!b64.is_ok()) return send_error(res, error_from_status(b64.status()));
+      data.push_back({{"b64_json", *b64}});
+    }
+  }
+  json body = {{"created", view.record.created_at_ms / 1000},
+               {"data", data},
+               {"usage", openai_usage(out)},
+               {"size", out.value("size", "auto")},
+               {"quality", out.value("quality", "medium")},
+               {"output_format", out.value("output_format", "png")},
+               {"background", out.value("background", "opaque")},
+               {"id", view.record.id},
+               {"seed", out.value("seed", json(nullptr))}};
+  const auto warnings = out.value("warnings", json::array());
+  if (!warnings.empty()) body["warnings"] = warnings;
+  send_json(res, 200, body);
+}
+
+std::string sse(const std::string& event, const json& data) {
+  return "event: " + event + "\ndata: " + data.dump() + "\n\n";
+}
+
+// stream=true: SSE events `<prefix>.completed` per image (OpenAI shape) or `error`. Partial images
+// are not produced yet (the API allows fewer partial images than requested).
+void answer_stream(ServerContext& ctx, httplib::Response& res, const std::string& id, const std::string& prefix) {
+  struct State {
+    uint64_t version = 0;
+    bool done = false;
+  };
+  auto state = std::make_shared<State>();
+  res.status = 200;
+  res.set_header("Cache-Control", "no-cache");
+  res.set_chunked_content_provider("text/event-stream", [&ctx, id, prefix, state](size_t, httplib::DataSink& sink) {
+    if (state->done) {
+      sink.done();
+      return true;
+    }
+    auto ev = ctx.jobs->wait_event(id, state->version, std::chrono::seconds(15));
+    if (!ev.is_ok()) {
+      const std::string msg = sse("error", json::parse(error_body(error_from_status(ev.status()))));
+      sink.write(msg.data(), msg.size());
+      state->done = true;
+      return true;
+    }
+    state->version = ev->version;
+    if (!store::is_terminal(ev->status)) {
+      if (!ctx.jobs->accepting()) {
+        const std::string msg = sse("error", json::parse(error_body(ApiError{503, "the server is shutting down", "server_error", "", "unavailable"})));
+        sink.write(msg.data(), msg.size());
+        state->done = true;
+        return true;
+      }
+      const std::string ping = ": progress " + std::to_string(ev->progress) + "\n\n";  // keeps proxies from timing out
+      return sink.write(ping.data(), ping.size());
+    }
+    auto view = ctx.jobs->get(id);
+    std::string msg;
+    if (!view.is_ok() || view->record.status != store::JobStatus::kCompleted) {
+      ApiError err = view.is_ok() ? job_error(view->record) : error_from_status(view.status());
+      msg = sse("error", json::parse(error_body(err)));
+    } else {
+      const json out = json::parse(view->record.output_json);
+      for (const auto& m : out["media"]) {
+        auto b64 = media_b64(ctx, m["id"].get<std::string>());
+        if (!b64.is_ok()) {
+          msg += sse("error", json::parse(error_body(error_from_status(b64.status()))));
+          break;
+        }
+        msg += sse(prefix + ".completed", {{"type", prefix + ".completed"},
+                                           {"b64_json", *b64},
+                                           {"created_at", view->record.created_at_ms / 1000},
+                                           {"size", out.value("size", "auto")},
+                                           {"quality", out.value("quality", "medium")},
+                                           {"background", out.value("background", "opaque")},
+                                           {"output_format", out.value("output_format", "png")},
+                                           {"usage", openai_usage(out)}});
+      }
+    }
+    state->done = true;
+    return sink.write(msg.data(), msg.size());
+  });
+}
+
+// Multipart bodies are parsed into parts (req.body stays empty): hash the parts instead.
+std::string body_hash(const httplib::Request& req) {
+  if (!req.is_multipart_form_data()) return jobs::request_hash(req.body);
+  std::string all;
+  for (const auto& [name, part] : req.files) all += name + '\0' + part.filename + '\0' + part.content + '\0';
+  return jobs::request_hash(all);
+}
+
+void handle_images(ServerContext& ctx, const httplib::Request& req, httplib::Response& res, const Caller& caller,
+                   RequestKind kind) {
+  ParsedImageRequest parsed;
+  ApiError err;
+  bool ok;
+  if (kind == RequestKind::kEdit && req.is_multipart_form_data()) {
+    ok = parse_images_multipart(req, ctx.limits, parsed, err);
+  } else {
+    json body;
+    ok = parse_json_body(req, body, err) && parse_images_json(body, kind, ctx.limits, parsed, err);
+  }
+  if (!ok) return send_error(res, err);
+  auto view = submit_request(ctx, parsed, caller, req.get_header_value("Idempotency-Key"), body_hash(req));
+  if (!view.is_ok()) return send_error(res, error_from_status(view.status()));
+  const std::string prefix = kind == RequestKind::kEdit ? "image_edit" : "image_generation";
+  if (parsed.stream) return answer_stream(ctx, res, view->record.id, prefix);
+  answer_sync(ctx, req, res, view->record.id, parsed.response_format);
+}
+
+}  // namespace
+
+void register_image_routes(httplib::Server& svr, ServerContext& ctx) {
+  add_route(svr, ctx, "POST", "/v1/images/generations", "/v1/images/generations", true,
+            [&ctx](const httplib::Request& req, httplib::Response& res, const Caller& c) {
+              handle_images(ctx, req, res, c, RequestKind::kGeneration);
+            });
+  add_route(svr, ctx, "POST", "/v1/images/edits", "/v1/images/edits", true,
+            [&ctx](const httplib::Request& req, httplib::Response& res, const Caller& c) {
+              handle_images(ctx, req, res, c, RequestKind::kEdit);
+            });
+}
+
+}  // namespace pictor::server

@@ -1,0 +1,171 @@
+#include "server/server.h"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "core/log.h"
+#include "server/context.h"
+#include "store/data_dir.h"
+
+namespace pictor::server {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+bool is_loopback(const std::string& host) {
+  return host == "127.0.0.1" || host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
+}
+
+// One server per data directory: a second one would re-run the first one's jobs.
+class DirLock {
+ public:
+  ~DirLock() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  Status acquire(const std::string& dir) {
+    const std::string path = dir + "/pictor.lock";
+    fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd_ < 0) return io_error("cannot open " + path + ": " + std::strerror(errno));
+    if (::flock(fd_, LOCK_EX | LOCK_NB) != 0)
+      return unavailable("another pictor server is using the data directory " + dir + " (" + path + " is locked)");
+    return Status::ok();
+  }
+
+ private:
+  int fd_ = -1;
+};
+
+class ServerImpl final : public Server {
+ public:
+  Status init(const ServerOptions& opts) {
+    ctx_.options = opts;
+    if (opts.no_auth && !is_loopback(opts.host))
+      return invalid_argument("--no-auth is only allowed when listening on loopback (127.0.0.1 or ::1), not " + opts.host);
+    std::string dir = opts.data_dir.empty() ? store::default_data_dir() : opts.data_dir;
+    std::error_code ec;
+    fs::create_directories(dir, ec);
+    if (ec) return io_error("cannot create data directory " + dir + ": " + ec.message());
+    ctx_.options.data_dir = dir;
+    PICTOR_RETURN_IF_ERROR(lock_.acquire(dir));
+    auto st = store::open_sqlite_store(store::sqlite_path(dir));
+    if (!st.is_ok()) return st.status();
+    store_ = std::move(*st);
+
+    jobs::JobManagerOptions jopts;
+    jopts.workers = opts.workers;
+    jopts.max_queue_depth = opts.max_queue;
+    jopts.media_ttl_ms = opts.media_ttl_s * 1000;
+    if (!opts.prices_file.empty()) {
+      auto prices = jobs::PriceTable::from_json_file(opts.prices_file);
+      if (!prices.is_ok()) return prices.status();
+      jopts.prices = *prices;
+    }
+    engine::LoadOptions lopts;
+    lopts.threads = opts.engine_threads;
+    lopts.dtype = opts.dtype;
+    engines_ = std::make_unique<jobs::EnginePool>(opts.models, lopts);
+    if (opts.preload) PICTOR_RETURN_IF_ERROR(engines_->preload());
+    jobs_ = std::make_unique<jobs::JobManager>(*store_, *engines_, jopts);
+    auth_ = std::make_unique<Authenticator>(*store_, opts.no_auth, opts.rate_limit_per_minute);
+
+    ctx_.store = store_.get();
+    ctx_.jobs = jobs_.get();
+    ctx_.auth = auth_.get();
+    ctx_.started_at_ms = store::now_ms();
+    ctx_.limits.default_model = engines_->default_model();
+    ctx_.limits.model_exists = [this](const std::string& m) { return engines_->offers(m); };
+    ctx_.limits.max_output_pixels = opts.max_output_pixels;
+    ctx_.limits.max_input_pixels = opts.max_input_pixels;
+    setup_http();
+    PICTOR_RETURN_IF_ERROR(jobs_->start());
+
+    port_ = opts.port == 0 ? http_.bind_to_any_port(opts.host) : (http_.bind_to_port(opts.host, opts.port) ? opts.port : -1);
+    if (port_ < 0) return io_error("cannot listen on " + opts.host + ":" + std::to_string(opts.port) + " (in use or not permitted)");
+    log_event(LogLevel::kInfo, "server.listening",
+              {{"host", opts.host}, {"port", port_}, {"data_dir", dir}, {"auth", opts.no_auth ? "off" : "api keys"}});
+    return Status::ok();
+  }
+
+  int port() const override { return port_; }
+
+  void run() override {
+    http_.listen_after_bind();
+    // Listener closed: finish what is running (or re-queue it), then stop the workers.
+    jobs_->shutdown(std::chrono::milliseconds(int64_t(ctx_.options.shutdown_grace_s * 1000)));
+    log_event(LogLevel::kInfo, "server.stopped");
+  }
+
+  void stop() override { http_.stop(); }
+
+ private:
+  void setup_http() {
+    const int threads = std::max(8, ctx_.options.http_threads);
+    http_.new_task_queue = [threads] { return new httplib::ThreadPool(size_t(threads)); };
+    http_.set_payload_max_length(size_t(ctx_.options.max_body_bytes));
+    http_.set_read_timeout(30, 0);
+    http_.set_write_timeout(30, 0);
+    http_.set_keep_alive_timeout(30);
+    http_.set_pre_routing_handler([](const httplib::Request& req, httplib::Response&) {
+      begin_request(req);
+      return httplib::Server::HandlerResponse::Unhandled;
+    });
+    // Unrouted requests and transport errors (413, 400 …) still get an envelope and a request id.
+    http_.set_error_handler([this](const httplib::Request& req, httplib::Response& res) {
+      if (!res.has_header("x-request-id")) res.set_header("x-request-id", current_request_id());
+      if (!res.body.empty()) return;
+      ApiError e;
+      e.http_status = res.status;
+      if (res.status == 404) {
+        e.message = "Unknown route: " + req.method + " " + req.path;
+        e.code = "unknown_route";
+      } else if (res.status == 413) {
+        e.message = "The request body is larger than this server's limit of " + std::to_string(ctx_.options.max_body_bytes) + " bytes";
+        e.code = "body_too_large";
+      } else {
+        e.message = "HTTP " + std::to_string(res.status);
+        if (res.status >= 500) e.type = "server_error";
+      }
+      send_error(res, e);
+      ctx_.metrics.observe_request(req.method, "unrouted", res.status, 0);
+    });
+    http_.set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr ep) {
+      std::string what = "internal error";
+      try {
+        if (ep) std::rethrow_exception(ep);
+      } catch (const std::exception& e) {
+        what = std::string("internal error: ") + e.what();
+      } catch (...) {
+      }
+      send_error(res, ApiError{500, what, "server_error", "", "internal_error"});
+    });
+    register_image_routes(http_, ctx_);
+    register_generation_routes(http_, ctx_);
+    register_media_routes(http_, ctx_);
+    register_model_routes(http_, ctx_);
+    register_usage_routes(http_, ctx_);
+    register_ops_routes(http_, ctx_);
+  }
+
+  ServerContext ctx_;
+  DirLock lock_;
+  std::unique_ptr<store::Store> store_;
+  std::unique_ptr<jobs::EnginePool> engines_;
+  std::unique_ptr<jobs::JobManager> jobs_;
+  std::unique_ptr<Authenticator> auth_;
+  httplib::Server http_;
+  int port_ = -1;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<Server>> Server::create(const ServerOptions& options) {
+  auto s = std::make_unique<ServerImpl>();
+  PICTOR_RETURN_IF_ERROR(s->init(options));
+  return std::unique_ptr<Server>(std::move(s));
+}
+
+}  // namespace pictor::server

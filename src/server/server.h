@@ -1,0 +1,48 @@
+#pragma once
+// `pictor serve`: the OpenAI-compatible images API, the async generations gateway, media,
+// usage, models and operations endpoints on one HTTP listener (cpp-httplib), backed by the
+// SQLite store and the jobs layer. See docs/server.md.
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+
+namespace pictor::server {
+
+struct ServerOptions {
+  std::string host = "127.0.0.1";
+  int port = 8080;                        // 0 = any free port (printed)
+  std::string data_dir;                   // "" = store::default_data_dir()
+  bool no_auth = false;                   // only allowed on loopback
+  std::vector<std::string> models = {"pictor-mini"};
+  int workers = 1;
+  int max_queue = 64;
+  int rate_limit_per_minute = 600;        // per key; 0 = no limit
+  int64_t max_body_bytes = 64LL << 20;
+  int64_t max_output_pixels = 2048LL * 2048;
+  int64_t max_input_pixels = 16'000'000;
+  int64_t media_ttl_s = 24 * 3600;        // 0 = keep forever
+  std::string prices_file;                // "" = defaults
+  int http_threads = 512;                 // connections served at once (long-polls hold one each)
+  int engine_threads = 0;
+  std::string dtype = "auto";
+  double shutdown_grace_s = 30;
+  bool preload = true;                    // load models before reporting ready
+};
+
+class Server {
+ public:
+  // Opens the store (taking the data directory's lock), starts the job workers (re-queueing what
+  // an earlier process left unfinished) and binds the listener.
+  static Result<std::unique_ptr<Server>> create(const ServerOptions& options);
+  virtual ~Server() = default;
+  virtual int port() const = 0;
+  // Serves until stop(); then finishes or re-queues running jobs (grace period) and returns.
+  virtual void run() = 0;
+  // Thread-safe and signal-safe to call from another thread: stops accepting connections.
+  virtual void stop() = 0;
+};
+
+}  // namespace pictor::server
