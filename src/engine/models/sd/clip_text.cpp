@@ -147,7 +147,9 @@ ClipTextOutput ClipTextModelImpl::forward(const at::Tensor& ids, int64_t clip_sk
   auto x = tm.embeddings(ids);  // [N, L, D]
   const int64_t len = ids.size(1);
   // Causal mask: position i sees positions <= i.
-  auto mask = torch::full({len, len}, -std::numeric_limits<float>::infinity(), torch::kFloat).triu(1);
+  auto mask = torch::full({len, len}, -std::numeric_limits<float>::infinity(),
+                          torch::TensorOptions().dtype(torch::kFloat).device(x.device()))
+                  .triu(1);
   ClipTextOutput out;
   if (keep_hidden_states) out.hidden_states.push_back(x);
   at::Tensor skip_input;

@@ -69,7 +69,7 @@ at::Tensor UNet2DConditionModelImpl::forward(const at::Tensor& sample_in, const 
 
   if (config_.center_input_sample) sample = 2 * sample - 1.0;
   // Time: sinusoidal features in fp32, then the MLP in the model's dtype.
-  auto t = timesteps.reshape({-1}).expand({batch});
+  auto t = timesteps.to(sample.device()).reshape({-1}).expand({batch});
   auto t_features = layers::diffusers_timestep_embedding(t, config_.block_out_channels[0], config_.flip_sin_to_cos,
                                                          config_.freq_shift);
   const auto temb = time_embedding_(t_features.to(dtype));  // [N, time_embed_dim]
