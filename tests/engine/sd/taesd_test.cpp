@@ -7,6 +7,7 @@
 #include <cmath>
 #include <filesystem>
 
+#include "engine/device.h"
 #include "engine/models/sd/taesd.h"
 #include "sd_reference.h"
 
@@ -84,6 +85,29 @@ TEST(SdTaesd, Bf16DecodeStaysCloseToFp32) {
   std::printf("  bf16 vs fp32 TAESD decode of vae_latent_8x8: PSNR %.1f dB, max|diff| %.3g\n", db,
               max_abs_diff(bf16, fp32));
   EXPECT_GT(db, 35.0);
+}
+
+// Same pixels whatever the thread count (DESIGN.md §5), fp32 and bf16, at the real TAESD size
+// (64 channels, 1/3/3/3 and 3/3/3/1 blocks; random weights).
+TEST(SdTaesd, IsBitIdenticalAcrossThreadCounts) {
+  set_threads(2);
+  torch::NoGradGuard no_grad;
+  torch::manual_seed(6);
+  AutoencoderTiny taesd{AutoencoderTinyConfig{}};
+  auto latents = torch::randn({1, 4, 8, 8});
+  auto image = torch::rand({1, 3, 64, 64}) * 2 - 1;
+  for (bool bf16 : {false, true}) {
+    taesd->set_bf16(bf16);
+    std::vector<at::Tensor> dec, enc;
+    for (int threads : {1, 2}) {
+      torch::set_num_threads(threads);
+      dec.push_back(taesd->decode(latents));
+      enc.push_back(taesd->encode(image));
+    }
+    EXPECT_TRUE(torch::equal(dec[0], dec[1])) << "bf16 " << bf16 << ": " << max_abs_diff(dec[0], dec[1]);
+    EXPECT_TRUE(torch::equal(enc[0], enc[1])) << "bf16 " << bf16 << ": " << max_abs_diff(enc[0], enc[1]);
+  }
+  set_threads(0);
 }
 
 TEST(SdTaesd, MisShapedTensorIsNamedInOneError) {

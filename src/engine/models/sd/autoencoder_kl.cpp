@@ -149,9 +149,13 @@ class SpatialAttentionImpl : public nn::Module {
   at::Tensor forward(const at::Tensor& x) {
     const int64_t n = x.size(0), c = x.size(1), h = x.size(2), w = x.size(3);
     auto t = group_norm_(x).view({n, c, h * w}).transpose(1, 2);  // [N, HW, C]
+    // Projections in fixed row blocks: the same result for any thread count.
+    auto proj = [&](nn::Linear& l, const at::Tensor& y) {
+      return linear_in_row_blocks(y, l->weight, l->bias);
+    };
     auto head = [](const at::Tensor& y) { return y.unsqueeze(1); };  // [N, 1, HW, C]
-    auto o = attention(head(to_q_(t)), head(to_k_(t)), head(to_v_(t))).squeeze(1);
-    o = out_(o);  // [N, HW, C]
+    auto o = attention(head(proj(to_q_, t)), head(proj(to_k_, t)), head(proj(to_v_, t))).squeeze(1);
+    o = proj(out_, o);  // [N, HW, C]
     return o.transpose(1, 2).reshape({n, c, h, w}) + x;
   }
 

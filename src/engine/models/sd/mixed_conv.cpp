@@ -4,6 +4,8 @@
 
 #include <cmath>
 
+#include "engine/ops.h"
+
 namespace pictor::engine::sd {
 
 MixedConv2dImpl::MixedConv2dImpl(int64_t in, int64_t out, int64_t kernel, int64_t stride,
@@ -16,11 +18,23 @@ MixedConv2dImpl::MixedConv2dImpl(int64_t in, int64_t out, int64_t kernel, int64_
 }
 
 at::Tensor MixedConv2dImpl::forward(const at::Tensor& x) {
-  if (!weight_lowp_.defined() || x.scalar_type() == torch::kBFloat16 || torch::GradMode::is_enabled())
-    return torch::conv2d(x, weight_.to(x.scalar_type()),
-                         bias_.defined() ? bias_.to(x.scalar_type()) : at::Tensor(), stride_, padding_);
-  return torch::conv2d(x.to(torch::kBFloat16), weight_lowp_, bias_lowp_, stride_, padding_)
-      .to(x.scalar_type());
+  const bool lowp = weight_lowp_.defined() && x.scalar_type() != torch::kBFloat16 &&
+                    !torch::GradMode::is_enabled();
+  const auto dtype = lowp ? torch::kBFloat16 : x.scalar_type();
+  const auto& w = lowp ? weight_lowp_ : weight_;
+  const auto& b = lowp ? bias_lowp_ : bias_;
+  auto in = x.to(dtype);
+  at::Tensor y;
+  if (w.size(2) == 1 && w.size(3) == 1 && stride_ == 1 && padding_ == 0 && !torch::GradMode::is_enabled()) {
+    // A 1×1 convolution is a per-pixel linear map. libtorch's 1×1 conv kernel splits its
+    // reduction by thread count; fixed row blocks keep the result the same for any count.
+    auto rows = linear_in_row_blocks(in.permute({0, 2, 3, 1}), w.flatten(1),
+                                     b.defined() ? b.to(dtype) : at::Tensor());  // [N, H, W, out]
+    y = rows.permute({0, 3, 1, 2}).contiguous();
+  } else {
+    y = torch::conv2d(in, w.to(dtype), b.defined() ? b.to(dtype) : at::Tensor(), stride_, padding_);
+  }
+  return y.to(x.scalar_type());
 }
 
 void MixedConv2dImpl::set_bf16(bool on) {
