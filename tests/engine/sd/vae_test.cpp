@@ -155,6 +155,37 @@ TEST(SdVae, DISABLED_RealSizeDecodeTiming) {
   }
 }
 
+// VAE checkpoints saved before diffusers 0.14 (e.g. early SD 1.x folders) name the mid-block
+// attention projections query/key/value/proj_attn; the loader detects that from the weights.
+TEST(SdVae, LoadsLegacyAttentionNames) {
+  torch::NoGradGuard no_grad;
+  auto dir = temp_dir("vae-legacy");
+  std::filesystem::copy_file(fixture("vae/config.json"), dir / "config.json",
+                             std::filesystem::copy_options::overwrite_existing);
+  auto src = weights::SafetensorsFile::open(fixture("vae/diffusion_pytorch_model.safetensors"));
+  ASSERT_TRUE(src.is_ok());
+  weights::SafetensorsWriter w;
+  int renamed = 0;
+  for (const auto& t : (*src)->tensors()) {
+    std::string name = t.name;
+    for (auto [from, to] : {std::pair{".to_q.", ".query."}, {".to_k.", ".key."}, {".to_v.", ".value."},
+                            {".to_out.0.", ".proj_attn."}})
+      if (auto p = name.find(from); p != std::string::npos) {
+        name.replace(p, std::string(from).size(), to);
+        ++renamed;
+      }
+    w.add(name, t.dtype, t.shape, std::span<const uint8_t>(t.data, t.nbytes));
+  }
+  EXPECT_EQ(renamed, 16);  // 4 projections × (weight, bias) × encoder and decoder
+  ASSERT_TRUE(w.write((dir / "diffusion_pytorch_model.safetensors").string()).is_ok());
+  auto vae = load_autoencoder_kl(dir.string());
+  ASSERT_TRUE(vae.is_ok()) << vae.status().message();
+  EXPECT_TRUE((*vae)->config().legacy_attention_names);
+  auto want = load_fixture_vae()->decode(input("vae_latent_8x8"));
+  EXPECT_TRUE(torch::equal((*vae)->decode(input("vae_latent_8x8")), want));
+  std::filesystem::remove_all(dir);
+}
+
 TEST(SdVae, MisShapedTensorIsNamedInOneError) {
   auto dir = temp_dir("vae");
   std::filesystem::copy_file(fixture("vae/config.json"), dir / "config.json",

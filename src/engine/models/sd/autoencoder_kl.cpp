@@ -134,16 +134,22 @@ TORCH_MODULE(ResnetBlock);
 // Single-head spatial self-attention with a group norm in front and a residual connection
 // (diffusers Attention built from the deprecated VAE attention block: heads = 1, head dim = C).
 // Runs in fp32 even in bf16 mode (softmax is upcast in diffusers as well).
+// legacy_names: the pre-0.14 diffusers keys query/key/value/proj_attn (diffusers renames them on
+// load; here the module registers them as they are).
 class SpatialAttentionImpl : public nn::Module {
  public:
-  SpatialAttentionImpl(int64_t ch, int64_t groups) {
+  SpatialAttentionImpl(int64_t ch, int64_t groups, bool legacy_names) {
     group_norm_ = register_module("group_norm", group_norm(groups, ch));
-    to_q_ = register_module("to_q", nn::Linear(ch, ch));
-    to_k_ = register_module("to_k", nn::Linear(ch, ch));
-    to_v_ = register_module("to_v", nn::Linear(ch, ch));
-    to_out_ = register_module("to_out", nn::ModuleList());
+    to_q_ = register_module(legacy_names ? "query" : "to_q", nn::Linear(ch, ch));
+    to_k_ = register_module(legacy_names ? "key" : "to_k", nn::Linear(ch, ch));
+    to_v_ = register_module(legacy_names ? "value" : "to_v", nn::Linear(ch, ch));
     out_ = nn::Linear(ch, ch);
-    to_out_->push_back(out_);
+    if (legacy_names) {
+      register_module("proj_attn", out_);
+    } else {
+      to_out_ = register_module("to_out", nn::ModuleList());
+      to_out_->push_back(out_);
+    }
   }
   // x: [N, C, H, W] → [N, C, H, W]
   at::Tensor forward(const at::Tensor& x) {
@@ -230,14 +236,14 @@ TORCH_MODULE(ResBlockStack);
 // UNetMidBlock2D without a time embedding: resnet, (attention, resnet).
 class MidBlockImpl : public nn::Module {
  public:
-  MidBlockImpl(int64_t ch, int64_t groups, bool attention) {
+  MidBlockImpl(int64_t ch, int64_t groups, bool attention, bool legacy_names) {
     auto resnets = register_module("resnets", nn::ModuleList());
     r0_ = ResnetBlock(ch, ch, groups);
     r1_ = ResnetBlock(ch, ch, groups);
     resnets->push_back(r0_);
     resnets->push_back(r1_);
     if (attention) {
-      attn_ = SpatialAttention(ch, groups);
+      attn_ = SpatialAttention(ch, groups, legacy_names);
       register_module("attentions", nn::ModuleList())->push_back(attn_);
     }
   }
@@ -272,7 +278,8 @@ class VaeEncoderImpl : public nn::Module {
                                       last ? 0 : -1));
       list->push_back(blocks_.back());
     }
-    mid_ = register_module("mid_block", MidBlock(ch.back(), g, c.mid_block_add_attention));
+    mid_ = register_module("mid_block", MidBlock(ch.back(), g, c.mid_block_add_attention,
+                                                      c.legacy_attention_names));
     norm_out_ = register_module("conv_norm_out", group_norm(g, ch.back()));
     conv_out_ = register_module("conv_out", MixedConv2d(ch.back(), 2 * c.latent_channels, 3, 1, 1));
   }
@@ -297,7 +304,8 @@ class VaeDecoderImpl : public nn::Module {
     std::vector<int64_t> ch(c.block_out_channels.rbegin(), c.block_out_channels.rend());
     const int64_t g = c.norm_num_groups;
     conv_in_ = register_module("conv_in", MixedConv2d(c.latent_channels, ch[0], 3, 1, 1));
-    mid_ = register_module("mid_block", MidBlock(ch[0], g, c.mid_block_add_attention));
+    mid_ = register_module("mid_block", MidBlock(ch[0], g, c.mid_block_add_attention,
+                                                      c.legacy_attention_names));
     auto list = register_module("up_blocks", nn::ModuleList());
     for (size_t i = 0; i < ch.size(); ++i) {
       const bool last = i + 1 == ch.size();
@@ -365,6 +373,11 @@ Result<AutoencoderKL> load_autoencoder_kl(const std::string& folder) {
   if (!config.is_ok()) return config.status();
   auto file = weights::SafetensorsFile::open(folder + "/diffusion_pytorch_model.safetensors");
   if (!file.is_ok()) return file.status();
+  // Detected from the weights: checkpoints saved before diffusers 0.14 name the attention
+  // projections query/key/value/proj_attn.
+  config->legacy_attention_names =
+      (*file)->find("encoder.mid_block.attentions.0.query.weight") != nullptr ||
+      (*file)->find("decoder.mid_block.attentions.0.query.weight") != nullptr;
   AutoencoderKL vae(*config);
   PICTOR_RETURN_IF_ERROR(load_module_strict(*vae, **file));
   vae->eval();

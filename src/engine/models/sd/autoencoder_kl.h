@@ -33,6 +33,10 @@ struct AutoencoderKLConfig {
   bool mid_block_add_attention = true;  // later diffusers key; absent = true
   bool use_quant_conv = true;           // later diffusers keys; absent = true
   bool use_post_quant_conv = true;
+  // Not a config.json key: detected from the weights by load_autoencoder_kl. The mid-block
+  // attention registers the pre-0.14 diffusers names query/key/value/proj_attn instead of
+  // to_q/to_k/to_v/to_out.0 (same shapes; diffusers renames them on load).
+  bool legacy_attention_names = false;
 
   // Pixels per latent pixel along each side: 2^(blocks - 1).
   int64_t downscale() const { return int64_t(1) << (block_out_channels.size() - 1); }
