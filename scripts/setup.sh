@@ -11,10 +11,17 @@ packages=(
   libsqlite3-dev libssl-dev             # store (SQLite), API key hashing (SHA-256)
   libcpp-httplib-dev                    # server
   libgtest-dev libgmock-dev             # tests
+  nodejs npm                            # tests/node: the official openai npm client against pictor serve
 )
 
 missing=()
 for p in "${packages[@]}"; do
+  # A node/npm already on PATH (e.g. NodeSource's nodejs, which bundles npm) is kept: Debian's
+  # packages would conflict with it.
+  case "$p" in
+    nodejs) command -v node >/dev/null 2>&1 && continue ;;
+    npm) command -v npm >/dev/null 2>&1 && continue ;;
+  esac
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
 if [ ${#missing[@]} -eq 0 ]; then
