@@ -32,6 +32,21 @@ struct GenerateRequest {
   std::vector<Image> images;
   std::optional<Image> mask;
   double strength = -1;          // image-to-image strength in (0, 1]; < 0 = instruction edit
+  // Streaming previews: `previews` estimates of each final image, spread evenly over the sampler
+  // steps, go to on_preview(image, index 0..previews-1, native-size RGB) as they are made.
+  int previews = 0;
+  std::function<void(int image, int index, const Image& preview)> on_preview;
+  // Sampler by name ("euler", "euler_a", "dpmpp_2m", "dpmpp_2m_karras", "lcm"); "" = the model's
+  // default. Decoder "vae" | "taesd"; "" = from quality. (Stable-Diffusion models.)
+  std::string sampler;
+  std::string decoder;
+  // Initial unit-variance latent noise, row-major with shape init_noise_shape ([n, 4, h, w] for
+  // SD: text-to-image starts from it times the sampler's initial sigma, image-to-image noises the
+  // encoded image with it); empty = seeded noise. (Stable-Diffusion models.)
+  std::vector<float> init_noise;
+  std::vector<int64_t> init_noise_shape;
+  // Also return the decoded images as floats (GenerateResult::tensor).
+  bool return_tensor = false;
 };
 
 struct GenerateResult {
@@ -40,6 +55,10 @@ struct GenerateResult {
   int steps = 0;
   double guidance = 0;
   double seconds = 0;                 // compute time of this request
+  // With return_tensor: the decoded images before 8-bit conversion and resizing, [n, 3, H, W]
+  // row-major in [0, 1] (tensor_shape), at the model's working size.
+  std::vector<float> tensor;
+  std::vector<int64_t> tensor_shape;
 };
 
 // step: 1..total, called after each sampler step of each image (image: 0-based).

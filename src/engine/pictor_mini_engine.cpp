@@ -115,14 +115,24 @@ class PictorMiniEngine final : public Engine {
     }
     for (int i = 0; i < req.n; ++i) {
       auto noise = seeded_noise(req.seed, i, 3, size, size).unsqueeze(0).to(policy_.device, policy_.dtype);
+      // The last model call, for previews: x0 ≈ x_t − t·v is the current estimate of the image.
+      at::Tensor last_x, last_v;
+      double last_t = 0;
       auto velocity = [&](const at::Tensor& xt, double t) {
         auto batch = guided ? torch::cat({xt, xt}, 0) : xt;
         auto tt = torch::full({batch.size(0)}, t, batch.options());
         auto v = file_.model->forward(pictor_mini_input(batch, cond_source, cond_mask, cond_flag), tt,
                                       context, pooled, pad);
-        if (!guided) return v;
-        auto vc = v.slice(0, 0, 1), vu = v.slice(0, 1, 2);
-        return vu + result.guidance * (vc - vu);
+        if (guided) {
+          auto vc = v.slice(0, 0, 1), vu = v.slice(0, 1, 2);
+          v = vu + result.guidance * (vc - vu);
+        }
+        if (req.previews > 0 && req.on_preview) {
+          last_x = xt;
+          last_v = v;
+          last_t = t;
+        }
+        return v;
       };
       // Image-to-image starts part-way along the path from the source; inpainting puts the
       // unmasked area back on the source's own path after every step, so the model only fills
@@ -138,8 +148,17 @@ class PictorMiniEngine final : public Engine {
         const double t = times[size_t(step)];
         xt = keep * ((1 - t) * source + t * noise) + (1 - keep) * xt;
       };
+      const int run_steps = result.steps - plan.start_step;
+      int previews_sent = 0;
       auto on_step = [&](int step) {
-        if (progress) progress(i, step - plan.start_step, result.steps - plan.start_step);
+        if (progress) progress(i, step - plan.start_step, run_steps);
+        // Preview k (0-based) after step ceil(run_steps·(k+1)/(previews+1)), never the last step.
+        const int done = step - plan.start_step;
+        if (req.previews > 0 && req.on_preview && previews_sent < req.previews && last_x.defined() &&
+            done < run_steps && done * (req.previews + 1) >= run_steps * (previews_sent + 1)) {
+          auto x0 = (last_x - last_t * last_v).clamp(-1, 1);
+          req.on_preview(i, previews_sent++, tensor_to_image(x0[0].to(torch::kCPU)));
+        }
       };
       auto out = sample_flow_euler(velocity, x, times, on_step, cancel, plan.start_step,
                                    keep.defined() ? std::function<void(at::Tensor&, int)>(project)

@@ -116,6 +116,13 @@ Status JobManager::start() {
   return Status::ok();
 }
 
+void JobManager::drain() {
+  accepting_ = false;
+  std::lock_guard<std::mutex> lock(mutex_);
+  draining_ = true;
+  for (auto& [id, live] : live_) live->changed.notify_all();
+}
+
 void JobManager::shutdown(std::chrono::milliseconds grace) {
   accepting_ = false;
   {
@@ -243,7 +250,7 @@ Result<JobView> JobManager::wait(const std::string& id, std::chrono::millisecond
     auto it = live_.find(id);
     if (it != live_.end()) {
       auto live = it->second;
-      live->changed.wait_for(lock, timeout, [&] { return store::is_terminal(live->status) || stopping_; });
+      live->changed.wait_for(lock, timeout, [&] { return store::is_terminal(live->status) || stopping_ || draining_; });
     }
   }
   return get(id);
@@ -258,13 +265,14 @@ Result<JobEvent> JobManager::wait_event(const std::string& id, uint64_t after_ve
     if (it != live_.end()) {
       live = it->second;
       live->changed.wait_for(lock, timeout, [&] {
-        return live->version > after_version || store::is_terminal(live->status) || stopping_;
+        return live->version > after_version || store::is_terminal(live->status) || stopping_ || draining_;
       });
       JobEvent ev;
       ev.version = live->version;
       ev.status = live->status;
       ev.progress = live->progress;
       ev.queue_position = queue_position_locked(id);
+      ev.partial_images = int(live->partials.size());
       if (ev.status != JobStatus::kQueued || ev.queue_position >= 0) return ev;
     }
   }
@@ -305,6 +313,14 @@ Result<JobView> JobManager::cancel(const std::string& id) {
   }
   // Running (or just taken by a worker): it stops within one sampler step.
   return wait(id, std::chrono::seconds(30));
+}
+
+Result<std::string> JobManager::partial_image(const std::string& id, int index) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  auto it = live_.find(id);
+  if (it == live_.end() || index < 0 || index >= int(it->second->partials.size()))
+    return not_found("no partial image " + std::to_string(index) + " for job " + id);
+  return it->second->partials[size_t(index)];
 }
 
 int JobManager::queue_depth() {
@@ -413,6 +429,21 @@ void JobManager::run_job(const std::string& id) {
   if (!lease.is_ok()) return fail(lease.status());
 
   const int n = input->n;
+  auto preview_format = codecs::parse_format(input->output_format);
+  if (input->partial_images > 0 && preview_format.is_ok()) {
+    req->previews = input->partial_images;
+    req->on_preview = [&, fmt = *preview_format](int, int, const Image& preview) {
+      // Previews come at the model's native size; show them at the size asked for.
+      const bool resize = input->width > 0 && (input->width != preview.width || input->height != preview.height);
+      auto bytes = codecs::encode_image(resize ? resize_image(preview, input->width, input->height) : preview, fmt,
+                                        input->output_compression);
+      if (!bytes.is_ok()) return;
+      std::lock_guard<std::mutex> lock(mutex_);
+      live->partials.emplace_back(bytes->begin(), bytes->end());
+      ++live->version;
+      live->changed.notify_all();
+    };
+  }
   auto progress = [&](int image, int step, int total) {
     std::lock_guard<std::mutex> lock(mutex_);
     touch_locked(id, JobStatus::kRunning, double(image * total + step) / double(std::max(1, n * total)));

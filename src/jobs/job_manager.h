@@ -44,6 +44,7 @@ struct JobEvent {
   store::JobStatus status = store::JobStatus::kQueued;
   double progress = 0;
   int queue_position = -1;
+  int partial_images = 0;          // previews available so far (streaming)
 };
 
 class JobManager {
@@ -54,6 +55,9 @@ class JobManager {
   // Re-queues what a previous process left unfinished (running jobs count an attempt), then
   // starts the workers. Call once.
   Status start();
+  // First step of a shutdown: refuse new jobs and release every waiter (long-polls, SSE, the
+  // synchronous endpoints) so that open requests answer now.
+  void drain();
   // Stops taking jobs; running jobs get `grace` to finish, then are cancelled and re-queued in the
   // store (a later start() runs them again).
   void shutdown(std::chrono::milliseconds grace);
@@ -78,6 +82,9 @@ class JobManager {
   // Cancels a queued or running job (a running job stops within one sampler step).
   // invalid_argument when the job has already finished.
   Result<JobView> cancel(const std::string& id);
+  // A streaming preview (encoded like the job's output) of a running or recently finished job:
+  // index counts previews across all images of the job. not_found when there is no such preview.
+  Result<std::string> partial_image(const std::string& id, int index);
 
   int queue_depth();
   int running();
@@ -101,6 +108,7 @@ class JobManager {
     double progress = 0;
     std::atomic<bool> cancel{false};
     bool requeue_on_cancel = false;  // cancelled by shutdown: put back in the queue
+    std::vector<std::string> partials;  // encoded previews, in the order they were made
     std::condition_variable changed;
   };
 
@@ -125,6 +133,7 @@ class JobManager {
   int running_ = 0;
   std::atomic<bool> accepting_{false};
   bool stopping_ = false;
+  bool draining_ = false;
   std::vector<std::thread> workers_;
 };
 

@@ -48,9 +48,9 @@ std::string base_url(const httplib::Request& req) {
   return "http://" + host;
 }
 
-void add_route(httplib::Server& svr, ServerContext& ctx, const std::string& method, const std::string& pattern,
-               const std::string& route, bool authenticated, Handler handler) {
-  auto wrapped = [&ctx, route, method, authenticated, handler](const httplib::Request& req, httplib::Response& res) {
+httplib::Server::Handler wrap_handler(ServerContext& ctx, const std::string& method, const std::string& route,
+                                      bool authenticated, Handler handler) {
+  return [&ctx, route, method, authenticated, handler](const httplib::Request& req, httplib::Response& res) {
     const auto t0 = std::chrono::steady_clock::now();
     begin_request(req);
     res.set_header("x-request-id", current_request_id());
@@ -73,6 +73,11 @@ void add_route(httplib::Server& svr, ServerContext& ctx, const std::string& meth
               {{"request_id", current_request_id()}, {"method", method}, {"route", route},
                {"status", res.status}, {"key", caller.key_name}, {"ms", secs * 1000.0}});
   };
+}
+
+void add_route(httplib::Server& svr, ServerContext& ctx, const std::string& method, const std::string& pattern,
+               const std::string& route, bool authenticated, Handler handler) {
+  auto wrapped = wrap_handler(ctx, method, route, authenticated, std::move(handler));
   if (method == "GET") svr.Get(pattern, wrapped);
   else if (method == "POST") svr.Post(pattern, wrapped);
   else if (method == "DELETE") svr.Delete(pattern, wrapped);

@@ -30,6 +30,9 @@ struct ServerContext {
 
 using Handler = std::function<void(const httplib::Request&, httplib::Response&, const Caller&)>;
 
+// Wraps `handler` with the request id, auth, rate limit, metrics and exception guard.
+httplib::Server::Handler wrap_handler(ServerContext& ctx, const std::string& method, const std::string& route,
+                                      bool authenticated, Handler handler);
 // Registers `handler` for METHOD + regex `pattern`; `route` is the label for metrics and logs.
 // Authenticated routes answer 401/403/429 before the handler runs. Handlers never throw: an
 // escaped exception becomes a 500 envelope.

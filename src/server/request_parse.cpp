@@ -278,14 +278,14 @@ bool parse_images_json(const json& body, RequestKind kind, const ParseLimits& li
   return check_mask(out, error);
 }
 
-bool parse_images_multipart(const httplib::Request& req, const ParseLimits& limits, ParsedImageRequest& out,
-                            ApiError& error) {
+bool parse_images_multipart(const std::multimap<std::string, httplib::MultipartFormData>& parts,
+                            const ParseLimits& limits, ParsedImageRequest& out, ApiError& error) {
   static const std::set<std::string> kIntFields = {"n", "output_compression", "partial_images", "seed", "steps"};
   static const std::set<std::string> kNumberFields = {"guidance", "strength"};
   json body = json::object();
   std::vector<const httplib::MultipartFormData*> images;
   const httplib::MultipartFormData* mask = nullptr;
-  for (const auto& [name, part] : req.files) {
+  for (const auto& [name, part] : parts) {
     if (name == "image" || name == "image[]" || name == "images" || name == "images[]") {
       images.push_back(&part);
       continue;

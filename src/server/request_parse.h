@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -14,6 +15,7 @@
 
 namespace httplib {
 struct Request;
+struct MultipartFormData;
 }
 
 namespace pictor::server {
@@ -50,8 +52,8 @@ bool parse_images_json(const nlohmann::json& body, RequestKind kind, const Parse
                        ParsedImageRequest& out, ApiError& error);
 // /v1/images/edits as multipart/form-data: files `image` or repeated `image[]`, `mask`, and the
 // other fields as text parts.
-bool parse_images_multipart(const httplib::Request& req, const ParseLimits& limits, ParsedImageRequest& out,
-                            ApiError& error);
+bool parse_images_multipart(const std::multimap<std::string, httplib::MultipartFormData>& parts,
+                            const ParseLimits& limits, ParsedImageRequest& out, ApiError& error);
 
 struct GatewayRequest {
   ParsedImageRequest parsed;

@@ -2,6 +2,7 @@
 // Each request becomes a job like any other (same queue, limits, usage and recovery); the
 // handler waits for it and answers in OpenAI's shape, or streams it as SSE with stream=true.
 #include <memory>
+#include <thread>
 
 #include "codecs/codecs.h"
 #include "server/context.h"
@@ -34,6 +35,12 @@ bool wait_terminal(ServerContext& ctx, const std::string& id, jobs::JobView& vie
     view = std::move(*v);
     if (store::is_terminal(view.record.status)) return true;
     if (!ctx.jobs->accepting()) {
+      // Shutting down: a running job gets to finish (waits return at once now, so poll gently);
+      // a queued one runs after the restart.
+      if (view.record.status == store::JobStatus::kRunning) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        continue;
+      }
       error = ApiError{503, "the server is shutting down; job " + id + " runs after the restart (GET /v1/generations/" + id + ")",
                        "server_error", "", "unavailable", 5};
       return false;
@@ -83,17 +90,24 @@ std::string sse(const std::string& event, const json& data) {
   return "event: " + event + "\ndata: " + data.dump() + "\n\n";
 }
 
-// stream=true: SSE events `<prefix>.completed` per image (OpenAI shape) or `error`. Partial images
-// are not produced yet (the API allows fewer partial images than requested).
-void answer_stream(ServerContext& ctx, httplib::Response& res, const std::string& id, const std::string& prefix) {
+// stream=true: SSE events `<prefix>.partial_image` (previews, when partial_images > 0), then
+// `<prefix>.completed` per image (OpenAI shape), or `error`. A job with few steps may make fewer
+// previews than asked (the API allows that).
+void answer_stream(ServerContext& ctx, httplib::Response& res, const std::string& id, const std::string& prefix,
+                   const jobs::JobInput& input) {
+  const json about = {{"size", input.size_string()},
+                      {"quality", input.quality},
+                      {"background", input.background == "auto" ? "opaque" : input.background},
+                      {"output_format", input.output_format}};
   struct State {
     uint64_t version = 0;
+    int partials_sent = 0;
     bool done = false;
   };
   auto state = std::make_shared<State>();
   res.status = 200;
   res.set_header("Cache-Control", "no-cache");
-  res.set_chunked_content_provider("text/event-stream", [&ctx, id, prefix, state](size_t, httplib::DataSink& sink) {
+  res.set_chunked_content_provider("text/event-stream", [&ctx, id, prefix, state, about](size_t, httplib::DataSink& sink) {
     if (state->done) {
       sink.done();
       return true;
@@ -106,6 +120,21 @@ void answer_stream(ServerContext& ctx, httplib::Response& res, const std::string
       return true;
     }
     state->version = ev->version;
+    // Previews made since the last call, as image_generation.partial_image events.
+    std::string partials;
+    for (; state->partials_sent < ev->partial_images; ++state->partials_sent) {
+      auto bytes = ctx.jobs->partial_image(id, state->partials_sent);
+      if (!bytes.is_ok()) break;
+      const std::string b64 = codecs::base64_encode(
+          std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(bytes->data()), bytes->size()));
+      json event = about;
+      event["type"] = prefix + ".partial_image";
+      event["b64_json"] = b64;
+      event["partial_image_index"] = state->partials_sent;
+      event["created_at"] = store::now_ms() / 1000;
+      partials += sse(prefix + ".partial_image", event);
+    }
+    if (!partials.empty() && !sink.write(partials.data(), partials.size())) return false;
     if (!store::is_terminal(ev->status)) {
       if (!ctx.jobs->accepting()) {
         const std::string msg = sse("error", json::parse(error_body(ApiError{503, "the server is shutting down", "server_error", "", "unavailable"})));
@@ -158,7 +187,7 @@ void handle_images(ServerContext& ctx, const httplib::Request& req, httplib::Res
   ApiError err;
   bool ok;
   if (kind == RequestKind::kEdit && req.is_multipart_form_data()) {
-    ok = parse_images_multipart(req, ctx.limits, parsed, err);
+    ok = parse_images_multipart(req.files, ctx.limits, parsed, err);
   } else {
     json body;
     ok = parse_json_body(req, body, err) && parse_images_json(body, kind, ctx.limits, parsed, err);
@@ -167,7 +196,7 @@ void handle_images(ServerContext& ctx, const httplib::Request& req, httplib::Res
   auto view = submit_request(ctx, parsed, caller, req.get_header_value("Idempotency-Key"), body_hash(req));
   if (!view.is_ok()) return send_error(res, error_from_status(view.status()));
   const std::string prefix = kind == RequestKind::kEdit ? "image_edit" : "image_generation";
-  if (parsed.stream) return answer_stream(ctx, res, view->record.id, prefix);
+  if (parsed.stream) return answer_stream(ctx, res, view->record.id, prefix, parsed.input);
   answer_sync(ctx, req, res, view->record.id, parsed.response_format);
 }
 
@@ -178,10 +207,45 @@ void register_image_routes(httplib::Server& svr, ServerContext& ctx) {
             [&ctx](const httplib::Request& req, httplib::Response& res, const Caller& c) {
               handle_images(ctx, req, res, c, RequestKind::kGeneration);
             });
-  add_route(svr, ctx, "POST", "/v1/images/edits", "/v1/images/edits", true,
-            [&ctx](const httplib::Request& req, httplib::Response& res, const Caller& c) {
-              handle_images(ctx, req, res, c, RequestKind::kEdit);
-            });
+  // Edits read their body through a content reader: cpp-httplib 0.11 rejects a multipart body
+  // whose closing boundary has no trailing CRLF (what Node 18's fetch sends) *after* every part
+  // has been delivered. Collecting the parts ourselves accepts such bodies; a truncated part
+  // still fails when its image is decoded or its field parsed.
+  auto edits = wrap_handler(ctx, "POST", "/v1/images/edits", true,
+                            [&ctx](const httplib::Request& req, httplib::Response& res, const Caller& c) {
+                              handle_images(ctx, req, res, c, RequestKind::kEdit);
+                            });
+  svr.Post("/v1/images/edits", [edits](const httplib::Request& req, httplib::Response& res,
+                                       const httplib::ContentReader& reader) {
+    httplib::Request full = req;
+    bool read_ok;
+    if (req.is_multipart_form_data()) {
+      std::string current;
+      read_ok = reader(
+          [&](const httplib::MultipartFormData& header) {
+            current = header.name;
+            full.files.emplace(header.name, header);
+            return true;
+          },
+          [&](const char* data, size_t n) {
+            auto it = full.files.upper_bound(current);
+            if (it == full.files.begin()) return false;
+            (--it)->second.content.append(data, n);
+            return true;
+          });
+    } else {
+      read_ok = reader([&](const char* data, size_t n) {
+        full.body.append(data, n);
+        return true;
+      });
+    }
+    // Too large (413) or a broken connection: keep the reader's status; the error handler writes
+    // the envelope.
+    if (!read_ok && res.status != 400) return;
+    res.status = -1;  // the reader's own 400 for the missing final CRLF does not stand
+    res.body.clear();
+    edits(full, res);
+  });
 }
 
 }  // namespace pictor::server

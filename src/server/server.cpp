@@ -99,7 +99,10 @@ class ServerImpl final : public Server {
     log_event(LogLevel::kInfo, "server.stopped");
   }
 
-  void stop() override { http_.stop(); }
+  void stop() override {
+    jobs_->drain();  // open long-polls and streams answer now instead of holding the listener
+    http_.stop();
+  }
 
  private:
   void setup_http() {
@@ -108,7 +111,8 @@ class ServerImpl final : public Server {
     http_.set_payload_max_length(size_t(ctx_.options.max_body_bytes));
     http_.set_read_timeout(30, 0);
     http_.set_write_timeout(30, 0);
-    http_.set_keep_alive_timeout(30);
+    // Idle keep-alive connections hold a worker until this passes, also at shutdown: keep it short.
+    http_.set_keep_alive_timeout(2);
     http_.set_pre_routing_handler([](const httplib::Request& req, httplib::Response&) {
       begin_request(req);
       return httplib::Server::HandlerResponse::Unhandled;

@@ -106,6 +106,37 @@ TEST_F(ServerApi, GeneratesPngWithUsageAndCost) {
   EXPECT_EQ(media->get_header_value("Content-Type"), "image/jpeg");
 }
 
+TEST_F(ServerApi, StreamsPartialImagesThenTheCompletedImage) {
+  auto c = server_->client(key_);
+  std::string stream;
+  json body = {{"prompt", "a red circle"}, {"stream", true}, {"partial_images", 2}, {"steps", 6}, {"seed", 2}};
+  auto r = c.Post("/v1/images/generations", body.dump(), "application/json");  // the whole stream
+  ASSERT_TRUE(r);
+  stream = r->body;
+  EXPECT_EQ(r->get_header_value("Content-Type"), "text/event-stream");
+  std::vector<json> events;
+  for (size_t pos = 0; (pos = stream.find("data: ", pos)) != std::string::npos;) {
+    const size_t end = stream.find('\n', pos);
+    events.push_back(json::parse(stream.substr(pos + 6, end - pos - 6)));
+    pos = end;
+  }
+  ASSERT_EQ(events.size(), 3u) << stream.substr(0, 400);
+  for (int k = 0; k < 2; ++k) {
+    EXPECT_EQ(events[size_t(k)]["type"], "image_generation.partial_image");
+    EXPECT_EQ(events[size_t(k)]["partial_image_index"], k);
+    auto png = codecs::base64_decode(events[size_t(k)]["b64_json"].get<std::string>());
+    ASSERT_TRUE(png.is_ok());
+    EXPECT_TRUE(codecs::decode_image(*png).is_ok());
+  }
+  EXPECT_EQ(events[2]["type"], "image_generation.completed");
+  EXPECT_GT(events[2]["usage"]["total_tokens"].get<int>(), 0);
+  // The streamed image is the one the non-streaming endpoint makes for the same seed.
+  body.erase("stream");
+  body.erase("partial_images");
+  auto plain = c.Post("/v1/images/generations", body.dump(), "application/json");
+  EXPECT_EQ(body_json(plain)["data"][0]["b64_json"], events[2]["b64_json"]);
+}
+
 TEST_F(ServerApi, BadGenerationRequestsNameTheParam) {
   const std::string p = "/v1/images/generations";
   EXPECT_TRUE(is_error(post(p, json::object()), 400, "prompt"));

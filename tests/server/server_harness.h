@@ -84,7 +84,10 @@ class ServerProcess {
       if (err) dup2(fileno(err), 2);
       close(out_pipe[0]);
       setenv("PICTOR_MODELS", tiny_models_dir().c_str(), 1);
-      std::vector<std::string> args = {PICTOR_BINARY, "serve", "--port", "0", "--data-dir", data_dir.string()};
+      // One engine thread: the tiny model gains nothing from two, and CTest may run other tests
+      // beside this one (oversubscribed OpenMP threads slow down by orders of magnitude).
+      std::vector<std::string> args = {PICTOR_BINARY, "serve", "--port", "0", "--threads", "1",
+                                       "--data-dir", data_dir.string()};
       args.insert(args.end(), extra.begin(), extra.end());
       std::vector<char*> argv;
       for (auto& a : args) argv.push_back(a.data());
