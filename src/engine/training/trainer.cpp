@@ -113,8 +113,10 @@ Status save_checkpoint(const std::string& dir, PictorMini& model, PictorMini& em
   fs::rename(opt_tmp, dir + "/optimizer.pt");
   PICTOR_RETURN_IF_ERROR(writer.write(dir + "/checkpoint.safetensors"));
 
+  // medium = 12 steps: the largest count inside the 0.5 s/image latency budget on the 2-core
+  // reference machine (docs/benchmarks.md).
   std::map<std::string, std::string> meta = {
-      {"pictor.steps_low", "8"}, {"pictor.steps_medium", "16"}, {"pictor.steps_high", "32"},
+      {"pictor.steps_low", "8"}, {"pictor.steps_medium", "12"}, {"pictor.steps_high", "32"},
       {"pictor.guidance", "4.0"}, {"pictor.shift", "1.0"},
       {"pictor.edits", opts.edit_fraction > 0 ? "1" : "0"},
       {"train.edit_fraction", std::to_string(opts.edit_fraction)},
