@@ -188,6 +188,10 @@ TEST_F(Gateway, NoJobIsLostAcrossKill9) {
       EXPECT_EQ(server_.client().Get(url.substr(url.find("/v1/")))->status, 200);
     }
   }
+  // --no-auth is refused off loopback.
+  ServerProcess open_to_all;
+  EXPECT_FALSE(open_to_all.start(scratch_dir() / "no-auth-public", {"--no-auth", "--host", "0.0.0.0"}));
+  EXPECT_NE(open_to_all.last_error().find("--no-auth is only allowed"), std::string::npos) << open_to_all.last_error();
   // A second server on the same data directory is refused.
   ServerProcess second;
   EXPECT_FALSE(second.start(data_, {"--no-auth"}));
