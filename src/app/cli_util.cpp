@@ -3,10 +3,12 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <random>
 
 #include "core/progress.h"
+#include "engine/weights/safetensors.h"
 
 namespace pictor::app {
 
@@ -45,6 +47,48 @@ void GenerationFlags::add_to(CLI::App& cmd) {
   cmd.add_option("--threads", threads, "compute threads (default: all cores)");
   cmd.add_option("--dtype", dtype, "auto | fp32 | bf16")->capture_default_str();
   cmd.add_option("-o,--output", output, "output file; numbered (out-1.png, …) when n > 1")->capture_default_str();
+  cmd.add_option("--sampler", sampler,
+                 "Stable Diffusion: euler | euler_a | dpmpp_2m | dpmpp_2m_karras | lcm (default: the model's)");
+  cmd.add_option("--decoder", decoder, "Stable Diffusion: vae | taesd (default: from --quality)");
+  cmd.add_option("--init-noise", init_noise,
+                 "Stable Diffusion: .safetensors with tensor \"latents\" [n, 4, H/8, W/8], unit-variance start noise");
+  cmd.add_option("--save-tensor", save_tensor,
+                 "also write the decoded images, tensor \"image\" [n, 3, H, W] float in [0, 1], to this .safetensors");
+}
+
+Status read_float_tensor(const std::string& path, const std::string& name, std::vector<float>& values,
+                         std::vector<int64_t>& shape) {
+  auto file = weights::SafetensorsFile::open(path);
+  if (!file.is_ok()) return invalid_argument(file.status().message());
+  const auto* t = (*file)->find(name);
+  if (!t) return invalid_argument(path + " has no tensor \"" + name + "\"");
+  shape = t->shape;
+  const int64_t n = t->numel();
+  values.resize(size_t(n));
+  for (int64_t i = 0; i < n; ++i) {
+    switch (t->dtype) {
+      case weights::DType::kF32: std::memcpy(&values[size_t(i)], t->data + i * 4, 4); break;
+      case weights::DType::kF16:
+      case weights::DType::kBF16: {
+        uint16_t bits;
+        std::memcpy(&bits, t->data + i * 2, 2);
+        values[size_t(i)] = t->dtype == weights::DType::kF16 ? weights::f16_to_f32(bits) : weights::bf16_to_f32(bits);
+        break;
+      }
+      default:
+        return invalid_argument(path + ": tensor \"" + name + "\" is " + weights::dtype_name(t->dtype) +
+                                " (expected F32, F16 or BF16)");
+    }
+  }
+  return Status::ok();
+}
+
+Status write_float_tensor(const std::string& path, const std::string& name, const std::vector<float>& values,
+                          const std::vector<int64_t>& shape) {
+  weights::SafetensorsWriter w;
+  w.add(name, weights::DType::kF32, shape,
+        std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(values.data()), values.size() * sizeof(float)));
+  return w.write(path);
 }
 
 Status parse_size(const std::string& s, int& width, int& height) {
@@ -84,6 +128,8 @@ int run_generation(const GenerationFlags& flags, const engine::GenerateRequest& 
   const auto outputs = numbered_outputs(flags.output, req.n);
   for (const auto& path : outputs)
     if (auto st = check_writable(path); !st.is_ok()) return fail(st);
+  if (!flags.save_tensor.empty())
+    if (auto st = check_writable(flags.save_tensor); !st.is_ok()) return fail(st);
 
   engine::LoadOptions load;
   load.threads = flags.threads;
@@ -104,6 +150,12 @@ int run_generation(const GenerationFlags& flags, const engine::GenerateRequest& 
                                       flags.compression >= 0 ? flags.compression : codecs::kDefaultCompression);
     if (!bytes.is_ok()) return fail(bytes.status());
     if (auto st = codecs::write_file_atomic(outputs[i], *bytes); !st.is_ok()) return fail(st);
+  }
+  if (!flags.save_tensor.empty()) {
+    if (result->tensor.empty())
+      return fail(unsupported("--save-tensor: model " + (*engine)->info().name + " does not return image tensors"));
+    if (auto st = write_float_tensor(flags.save_tensor, "image", result->tensor, result->tensor_shape); !st.is_ok())
+      return fail(st);
   }
   const auto& img = result->images[0];
   std::fprintf(stderr, "wrote %s%s (%dx%d, seed %llu, %d steps, guidance %.1f, %.2f s)\n",
@@ -137,6 +189,19 @@ Status GenerationFlags::to_request(const std::string& prompt, engine::GenerateRe
   fmt = *parsed;
   if (compression < -1 || compression > 100) return invalid_argument("--compression must be between 0 and 100");
   if (threads < 0) return invalid_argument("--threads must be positive");
+  req.sampler = sampler;
+  req.decoder = decoder;
+  if (!decoder.empty() && decoder != "vae" && decoder != "taesd")
+    return invalid_argument("--decoder must be vae or taesd (got '" + decoder + "')");
+  if (!sampler.empty() && sampler != "euler" && sampler != "euler_a" && sampler != "dpmpp_2m" &&
+      sampler != "dpmpp_2m_karras" && sampler != "lcm")
+    return invalid_argument("unknown --sampler '" + sampler + "' (euler, euler_a, dpmpp_2m, dpmpp_2m_karras, lcm)");
+  if (!init_noise.empty()) {
+    PICTOR_RETURN_IF_ERROR(read_float_tensor(init_noise, "latents", req.init_noise, req.init_noise_shape));
+    if (req.init_noise_shape.size() != 4)
+      return invalid_argument("--init-noise: tensor \"latents\" must be [n, 4, H/8, W/8]");
+  }
+  req.return_tensor = !save_tensor.empty();
   return engine::validate_request(req);
 }
 

@@ -32,6 +32,10 @@ struct GenerationFlags {
   int threads = 0;
   std::string output = "out.png";
   std::string dtype = "auto";
+  std::string sampler;      // "" = the model's (Stable Diffusion)
+  std::string decoder;      // "" = from quality; vae | taesd (Stable Diffusion)
+  std::string init_noise;   // .safetensors with tensor "latents" [n, 4, h, w]
+  std::string save_tensor;  // .safetensors to write tensor "image" [n, 3, H, W] in [0, 1]
 
   void add_to(CLI::App& cmd);
   // Fills the engine request and the output format; validates what can be checked before loading.
@@ -43,6 +47,13 @@ struct GenerationFlags {
 // n > 1) and prints a one-line summary; returns the exit code.
 int run_generation(const GenerationFlags& flags, const engine::GenerateRequest& req,
                    codecs::ImageFormat format, const char* label);
+
+// Reads tensor `name` (F32, F16 or BF16) of a .safetensors file as floats and its shape.
+Status read_float_tensor(const std::string& path, const std::string& name, std::vector<float>& values,
+                         std::vector<int64_t>& shape);
+// Writes one F32 tensor `name` to a .safetensors file (atomically).
+Status write_float_tensor(const std::string& path, const std::string& name, const std::vector<float>& values,
+                          const std::vector<int64_t>& shape);
 
 // Parses "WxH" (also "auto" = native).
 Status parse_size(const std::string& s, int& width, int& height);

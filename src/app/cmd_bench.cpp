@@ -1,4 +1,5 @@
-// pictor bench: latency per image and images/s by quality, model load time, peak RSS.
+// pictor bench: latency per image and images/s by quality, model load time, peak RSS; with
+// --arch sd-turbo --random-weights, the full-size SD-Turbo component timings (engine/pipelines/sd_bench.h).
 #include <sys/resource.h>
 
 #include <chrono>
@@ -8,6 +9,7 @@
 
 #include "app/cli_util.h"
 #include "app/commands.h"
+#include "engine/pipelines/sd_bench.h"
 
 namespace pictor::app {
 
@@ -20,7 +22,42 @@ struct BenchArgs {
   bool json = false;
   std::string dtype = "auto";
   std::string prompt = "two red circles above a blue square";
+  std::string arch;
+  bool random_weights = false;
+  int size = 512;
+  bool no_warmup = false;
 };
+
+int run_arch_bench(const BenchArgs& a) {
+  if (!a.random_weights)
+    return fail(invalid_argument("--arch needs --random-weights (architecture timings without downloading weights)"));
+  engine::SdBenchOptions o;
+  o.arch = a.arch;
+  o.dtype = a.dtype == "auto" ? "fp32" : a.dtype;
+  o.threads = a.threads;
+  o.size = a.size;
+  o.warmup = !a.no_warmup;
+  auto rep = engine::run_sd_bench(o, [&](const engine::SdBenchTiming& t) {
+    if (!a.json)
+      std::fprintf(stderr, "%-22s %8.3f s  %8.1f GFLOP  %7.1f GFLOP/s\n", t.name.c_str(), t.seconds, t.gflop,
+                   t.gflops());
+  });
+  if (!rep.is_ok()) return fail(rep.status());
+  nlohmann::json out;
+  out["arch"] = rep->arch;
+  out["compute"] = rep->compute;
+  out["threads"] = rep->threads;
+  out["size"] = rep->size;
+  out["parameters_millions"] = rep->parameters_millions;
+  out["build_seconds"] = rep->build_seconds;
+  for (const auto& t : rep->timings)
+    out["timings"][t.name] = {{"seconds", t.seconds}, {"gflop", t.gflop}, {"gflop_per_second", t.gflops()}};
+  out["peak_rss_mb"] = rep->peak_rss_mb;
+  if (a.json) std::printf("%s\n", out.dump(2).c_str());
+  else std::fprintf(stderr, "%s, %d threads, %.0fM parameters, built in %.1f s, peak RSS %.0f MB\n",
+                    rep->compute.c_str(), rep->threads, rep->parameters_millions, rep->build_seconds, rep->peak_rss_mb);
+  return 0;
+}
 
 double peak_rss_mb() {
   rusage u{};
@@ -29,6 +66,8 @@ double peak_rss_mb() {
 }
 
 int run_bench(const BenchArgs& a) {
+  if (!a.arch.empty()) return run_arch_bench(a);
+  if (a.random_weights) return fail(invalid_argument("--random-weights needs --arch"));
   if (a.images < 1) return fail(invalid_argument("--images must be at least 1"));
   engine::LoadOptions load;
   load.threads = a.threads;
@@ -86,6 +125,10 @@ Command add_bench_command(CLI::App& root) {
   cmd->add_option("--dtype", a->dtype, "auto | fp32 | bf16")->capture_default_str();
   cmd->add_option("--prompt", a->prompt, "prompt to time")->capture_default_str();
   cmd->add_flag("--json", a->json, "print JSON");
+  cmd->add_option("--arch", a->arch, "time a full-size architecture instead of a model: sd-turbo");
+  cmd->add_flag("--random-weights", a->random_weights, "with --arch: random weights (nothing is downloaded)");
+  cmd->add_option("--size", a->size, "with --arch: image side in pixels")->capture_default_str();
+  cmd->add_flag("--no-warmup", a->no_warmup, "with --arch: time first calls too");
   return {cmd, [a] { return run_bench(*a); }};
 }
 

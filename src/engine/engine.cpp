@@ -6,6 +6,8 @@
 #include <filesystem>
 
 #include "engine/pictor_mini_engine.h"
+#include "engine/sd_engine.h"
+#include "engine/weights/safetensors.h"
 
 namespace pictor::engine {
 
@@ -53,6 +55,9 @@ Result<std::string> resolve_model_path(const std::string& name_or_path) {
                                       fs::path(dir) / name_or_path}) {
       if (fs::is_regular_file(candidate, ec)) return candidate.string();
     }
+    // A named model folder (diffusers layout).
+    if (fs::is_regular_file(fs::path(dir) / name_or_path / "model_index.json", ec))
+      return (fs::path(dir) / name_or_path).string();
     searched += (searched.empty() ? "" : ", ") + dir;
   }
   return not_found("model '" + name_or_path + "' not found (searched " + searched + ")");
@@ -75,6 +80,33 @@ Status validate_request(const GenerateRequest& req) {
 Result<std::unique_ptr<Engine>> Engine::load(const std::string& model, const LoadOptions& opts) {
   auto path = resolve_model_path(model);
   if (!path.is_ok()) return path.status();
+  std::error_code ec;
+  // A folder: a diffusers Stable-Diffusion pipeline (model_index.json), nothing else.
+  if (fs::is_directory(*path, ec)) {
+    if (fs::is_regular_file(fs::path(*path) / "model_index.json", ec)) return load_sd_engine(*path, opts);
+    return invalid_argument(*path + " is not a model: a model folder needs a model_index.json (a diffusers "
+                            "Stable-Diffusion folder); pictor-mini models are single .safetensors files");
+  }
+  // A file: pictor-mini (metadata pictor.family) or a single-file Stable-Diffusion checkpoint.
+  if (fs::path(*path).extension() == ".safetensors") {
+    auto file = weights::SafetensorsFile::open(*path);
+    if (!file.is_ok()) return file.status();
+    if ((*file)->metadata().count("pictor.family") == 0) {
+      bool ldm = false;
+      for (const auto& t : (*file)->tensors()) {
+        const std::string_view name = t.name;
+        if (name.starts_with("model.diffusion_model.") || name.starts_with("first_stage_model.") ||
+            name.starts_with("cond_stage_model.") || name.starts_with("conditioner.")) {
+          ldm = true;
+          break;
+        }
+      }
+      if (ldm) return load_sd_single_file_engine(*path, opts);
+    }
+  } else if (fs::path(*path).extension() == ".ckpt" || fs::path(*path).extension() == ".pt") {
+    return unsupported(*path + ": pickled checkpoints (.ckpt/.pt) are not supported; use the .safetensors "
+                       "file or a diffusers folder");
+  }
   return load_pictor_mini_engine(*path, opts);
 }
 

@@ -1,0 +1,42 @@
+#pragma once
+// `pictor bench --arch sd-turbo --random-weights`: the full-size SD-Turbo (SD 2.1 architecture)
+// built with random weights (no download), timed component by component at 512x512 and end to
+// end, each time beside its analytic FLOP count. Torch-free interface (the app calls it).
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+
+namespace pictor::engine {
+
+struct SdBenchOptions {
+  std::string arch = "sd-turbo";
+  std::string dtype = "fp32";  // fp32 | bf16 (text encoder + UNet; VAE/TAESD convs stay fp32 on CPU)
+  int threads = 0;             // 0 = libtorch default
+  int size = 512;              // image side in pixels
+  bool warmup = true;          // run each timed call once untimed first (not the VAE decode)
+};
+
+struct SdBenchTiming {
+  std::string name;     // "unet_step_b1", …
+  double seconds = 0;
+  double gflop = 0;     // analytic; 0 = not counted
+  double gflops() const { return gflop > 0 && seconds > 0 ? gflop / seconds : 0; }
+};
+
+struct SdBenchReport {
+  std::string arch, compute;
+  int threads = 0;
+  int size = 0;
+  double build_seconds = 0;  // constructing and randomising the modules
+  std::vector<SdBenchTiming> timings;
+  double peak_rss_mb = 0;
+  double parameters_millions = 0;
+};
+
+// `log` receives one line per finished measurement (for a progress display).
+Result<SdBenchReport> run_sd_bench(const SdBenchOptions& options,
+                                   const std::function<void(const SdBenchTiming&)>& log = {});
+
+}  // namespace pictor::engine
