@@ -3,11 +3,12 @@
 //               interleaved, medians compared (quality=low).
 //   long_poll:  throughput of a batch of gateway jobs alone vs with 200 clients long-polling
 //               GET /v1/generations/{id}?wait=60; errors counted.
-//   status_get: latency of GET /v1/generations/{id} from 50 concurrent clients while generating.
+//   status_get: latency of GET /v1/generations/{id} from 50 concurrent clients while generating,
+//               each polling every --think-ms; status_get_closed_loop: the same with no pause.
 //   kill9:      N cycles of submit → kill -9 → restart; every accepted job must end completed or
 //               failed with a reason.
 // Usage: pictor-server-load --pictor build/src/app/pictor [--model pictor-mini] [--sections a,b]
-//        [--cycles 20] [--pollers 200] [--clients 50] [--jobs 16]
+//        [--cycles 20] [--pollers 200] [--clients 50] [--jobs 16] [--threads N] [--think-ms 20]
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 #include <signal.h>
@@ -31,6 +32,8 @@ namespace {
 
 namespace fs = std::filesystem;
 using nlohmann::json;
+
+int g_threads = 0;  // engine threads, in-process and in the server (0 = all cores)
 using Clock = std::chrono::steady_clock;
 
 double secs_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
@@ -53,7 +56,7 @@ struct Server {
       FILE* log = std::fopen((data.string() + ".log").c_str(), "a");
       if (log) dup2(fileno(log), 2);
       std::vector<std::string> args = {binary, "serve", "--port", "0", "--no-auth", "--data-dir", data.string(), "--model", model,
-                                       "--max-queue", "10000", "--shutdown-grace", "0"};
+                                       "--max-queue", "10000", "--shutdown-grace", "0", "--threads", std::to_string(g_threads)};
       args.insert(args.end(), extra.begin(), extra.end());
       std::vector<char*> argv;
       for (auto& a : args) argv.push_back(a.data());
@@ -92,7 +95,9 @@ json gen_body(int steps = 0, const std::string& quality = "low") {
 }
 
 json run_overhead(const std::string& binary, const fs::path& dir, const std::string& model, int iterations) {
-  auto engine = pictor::engine::Engine::load(model);
+  pictor::engine::LoadOptions load;
+  load.threads = g_threads;
+  auto engine = pictor::engine::Engine::load(model, load);
   if (!engine.is_ok()) return {{"error", engine.status().message()}};
   pictor::engine::GenerateRequest req;
   req.prompt = "two red circles above a blue square";
@@ -144,23 +149,22 @@ json run_batch(Server& srv, int jobs, int pollers) {
   std::atomic<int> poll_errors{0}, polls{0};
   std::atomic<bool> done{false};
   std::vector<std::thread> threads;
-  for (int p = 0; p < pollers; ++p) {
+  // Each poller long-polls one of the batch's last jobs until it finishes, then stops: what a
+  // real client does. They are spread over the last 8 jobs so that most stay parked throughout.
+  for (int p = 0; p < pollers && !ids.empty(); ++p) {
     threads.emplace_back([&, p] {
       auto c = srv.client();
-      size_t k = size_t(p) % ids.size();
+      const size_t spread = std::min<size_t>(8, ids.size());
+      const std::string& id = ids[ids.size() - 1 - size_t(p) % spread];
       while (!done) {
-        auto r = c.Get("/v1/generations/" + ids[k] + "?wait=60");
+        auto r = c.Get("/v1/generations/" + id + "?wait=60");
         ++polls;
         if (!r || (r->status != 200 && r->status != 202)) {
           ++poll_errors;
           std::this_thread::sleep_for(std::chrono::milliseconds(100));
           continue;
         }
-        if (r->status == 200) k = (k + 1) % ids.size();  // finished: follow another job
-        if (r->status == 200 && json::parse(r->body)["status"] == "completed" && k == size_t(p) % ids.size()) {
-          // every job seen finished once round: keep polling finished jobs cheaply until done
-          std::this_thread::sleep_for(std::chrono::milliseconds(50));
-        }
+        if (r->status == 200) break;  // finished
       }
     });
   }
@@ -199,7 +203,10 @@ json run_long_poll(const std::string& binary, const fs::path& dir, const std::st
           {"throughput_cost", 1.0 - with["images_per_second"].get<double>() / base}, {"target", "<= 0.10, 0 errors"}};
 }
 
-json run_status_get(const std::string& binary, const fs::path& dir, const std::string& model, int clients, double seconds) {
+// Each client polls one job status, waits `think_ms`, repeats (think 0 = a closed loop that
+// saturates the CPU, which the load generator shares with the server on this machine).
+json run_status_get(const std::string& binary, const fs::path& dir, const std::string& model, int clients, double seconds,
+                    int think_ms) {
   Server srv;
   if (!srv.start(binary, dir / "statusget", model)) return {{"error", "server did not start"}};
   auto cli = srv.client();
@@ -223,6 +230,7 @@ json run_status_get(const std::string& binary, const fs::path& dir, const std::s
         auto r = cl.Get("/v1/generations/" + ids[k++ % ids.size()]);
         mine.push_back(secs_since(t0));
         if (!r || (r->status != 200 && r->status != 202)) ++errors;
+        if (think_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(think_ms));
       }
       std::lock_guard<std::mutex> lock(m);
       lat.insert(lat.end(), mine.begin(), mine.end());
@@ -232,7 +240,7 @@ json run_status_get(const std::string& binary, const fs::path& dir, const std::s
   auto metrics = cli.Get("/metrics");
   const bool generating = metrics && metrics->body.find("pictor_images_generated_total 0\n") == std::string::npos;
   srv.stop(SIGKILL);
-  return {{"clients", clients}, {"requests", lat.size()}, {"errors", errors.load()}, {"p50_ms", percentile(lat, 0.5) * 1000},
+  return {{"clients", clients}, {"think_ms", think_ms}, {"requests_per_second", double(lat.size()) / seconds}, {"requests", lat.size()}, {"errors", errors.load()}, {"p50_ms", percentile(lat, 0.5) * 1000},
           {"p99_ms", percentile(lat, 0.99) * 1000}, {"max_ms", percentile(lat, 1.0) * 1000},
           {"generating_meanwhile", generating}, {"target", "p99 <= 5 ms"}};
 }
@@ -288,7 +296,7 @@ json run_kill9(const std::string& binary, const fs::path& dir, const std::string
 
 int main(int argc, char** argv) {
   std::string binary = "build/src/app/pictor", model = "pictor-mini", sections = "overhead,long_poll,status_get,kill9";
-  int cycles = 20, pollers = 200, clients = 50, jobs = 16, iterations = 12;
+  int cycles = 20, pollers = 200, clients = 50, jobs = 16, iterations = 12, think_ms = 20;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string k = argv[i], v = argv[i + 1];
     if (k == "--pictor") binary = v;
@@ -299,6 +307,8 @@ int main(int argc, char** argv) {
     else if (k == "--clients") clients = std::stoi(v);
     else if (k == "--jobs") jobs = std::stoi(v);
     else if (k == "--iterations") iterations = std::stoi(v);
+    else if (k == "--threads") g_threads = std::stoi(v);
+    else if (k == "--think-ms") think_ms = std::stoi(v);
     else {
       std::fprintf(stderr, "pictor-server-load: unknown option %s\n", k.c_str());
       return 2;
@@ -307,11 +317,15 @@ int main(int argc, char** argv) {
   ::signal(SIGPIPE, SIG_IGN);
   const fs::path dir = fs::temp_directory_path() / ("pictor-load-" + std::to_string(::getpid()));
   fs::create_directories(dir);
-  json out = {{"pictor", binary}, {"model", model}, {"hardware_threads", std::thread::hardware_concurrency()}};
+  json out = {{"pictor", binary}, {"model", model}, {"engine_threads", g_threads},
+              {"hardware_threads", std::thread::hardware_concurrency()}};
   auto want = [&](const char* s) { return sections.find(s) != std::string::npos; };
   if (want("overhead")) out["overhead"] = run_overhead(binary, dir, model, iterations);
   if (want("long_poll")) out["long_poll"] = run_long_poll(binary, dir, model, jobs, pollers);
-  if (want("status_get")) out["status_get"] = run_status_get(binary, dir, model, clients, 10.0);
+  if (want("status_get")) {
+    out["status_get"] = run_status_get(binary, dir, model, clients, 10.0, think_ms);
+    out["status_get_closed_loop"] = run_status_get(binary, dir, model, clients, 10.0, 0);
+  }
   if (want("kill9")) out["kill9"] = run_kill9(binary, dir, model, cycles);
   std::printf("%s\n", out.dump(2).c_str());
   fs::remove_all(dir);

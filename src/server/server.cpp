@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -85,6 +86,9 @@ class ServerImpl final : public Server {
 
     port_ = opts.port == 0 ? http_.bind_to_any_port(opts.host) : (http_.bind_to_port(opts.host, opts.port) ? opts.port : -1);
     if (port_ < 0) return io_error("cannot listen on " + opts.host + ":" + std::to_string(opts.port) + " (in use or not permitted)");
+    // cpp-httplib 0.11 listens with a backlog of 5: hundreds of clients connecting at once then
+    // lose SYNs and wait seconds for retransmits. Listening again on the bound socket raises it.
+    if (listen_fd_ >= 0) ::listen(listen_fd_, 4096);
     log_event(LogLevel::kInfo, "server.listening",
               {{"host", opts.host}, {"port", port_}, {"data_dir", dir}, {"auth", opts.no_auth ? "off" : "api keys"}});
     return Status::ok();
@@ -112,7 +116,13 @@ class ServerImpl final : public Server {
     http_.set_read_timeout(30, 0);
     http_.set_write_timeout(30, 0);
     // Idle keep-alive connections hold a worker until this passes, also at shutdown: keep it short.
-    http_.set_keep_alive_timeout(2);
+    http_.set_keep_alive_timeout(5);
+    http_.set_keep_alive_max_count(100000);  // the default (5) makes busy clients reconnect constantly
+    http_.set_socket_options([this](int sock) {
+      int yes = 1;
+      ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+      listen_fd_ = sock;  // the last one set up is the listener (bind tries addresses in turn)
+    });
     http_.set_pre_routing_handler([](const httplib::Request& req, httplib::Response&) {
       begin_request(req);
       return httplib::Server::HandlerResponse::Unhandled;
@@ -162,6 +172,7 @@ class ServerImpl final : public Server {
   std::unique_ptr<Authenticator> auth_;
   httplib::Server http_;
   int port_ = -1;
+  int listen_fd_ = -1;
 };
 
 }  // namespace
