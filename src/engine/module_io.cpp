@@ -95,8 +95,14 @@ Status load_module_strict(torch::nn::Module& module, const weights::SafetensorsF
     if (t.name.rfind(prefix, 0) == 0 && !used.count(t.name)) unexpected.push_back(t.name);
   if (missing.empty() && misshaped.empty() && unexpected.empty()) return Status::ok();
 
+  return tensor_mismatch_error("weights in " + file.path() + " do not match the model:", missing, unexpected,
+                               misshaped);
+}
+
+Status tensor_mismatch_error(const std::string& header, const std::vector<std::string>& missing,
+                             const std::vector<std::string>& unexpected, const std::vector<std::string>& misshaped) {
   std::ostringstream msg;
-  msg << "weights in " << file.path() << " do not match the model:";
+  msg << header;
   auto list = [&](const char* what, const std::vector<std::string>& v) {
     if (v.empty()) return;
     msg << " " << v.size() << " " << what << " (";

@@ -5,6 +5,7 @@
 
 #include <set>
 #include <string>
+#include <vector>
 
 #include "core/status.h"
 #include "engine/weights/safetensors.h"
@@ -18,6 +19,11 @@ namespace pictor::engine {
 Status load_module_strict(torch::nn::Module& module, const weights::SafetensorsFile& file,
                           const std::string& prefix = "",
                           const std::set<std::string>& growable_rows = {});
+
+// The one-line report of a strict load: header, then up to 8 names per list
+// ("2 missing (a, b); 1 wrong shape (c (file [3], model [4]));"), as corrupt_data.
+Status tensor_mismatch_error(const std::string& header, const std::vector<std::string>& missing,
+                             const std::vector<std::string>& unexpected, const std::vector<std::string>& misshaped);
 
 // Adds every parameter and buffer of `module` as `prefix + name` in `dtype` (kFloat or kBFloat16).
 void add_module_tensors(const torch::nn::Module& module, weights::SafetensorsWriter& writer,

@@ -545,20 +545,9 @@ Status load_single_file_weights(const SafetensorsFile& file, const SingleFileCon
     if (!ignored) unexpected.push_back(n);
   }
   if (missing.empty() && misshaped.empty() && unexpected.empty()) return Status::ok();
-  std::ostringstream msg;
-  msg << "checkpoint " << file.path() << " does not match the " << family_name(config.family)
-      << " model built from its shapes:";
-  auto list = [&](const char* what, const std::vector<std::string>& v) {
-    if (v.empty()) return;
-    msg << " " << v.size() << " " << what << " (";
-    for (size_t i = 0; i < v.size() && i < 8; ++i) msg << (i ? ", " : "") << v[i];
-    if (v.size() > 8) msg << ", …";
-    msg << ");";
-  };
-  list("missing", missing);
-  list("unexpected", unexpected);
-  list("wrong shape", misshaped);
-  return corrupt_data(msg.str());
+  return tensor_mismatch_error("checkpoint " + file.path() + " does not match the " +
+                                   std::string(family_name(config.family)) + " model built from its shapes:",
+                               missing, unexpected, misshaped);
 }
 
 Result<SingleFileModel> load_single_file(const std::string& path, const SingleFileOptions& options) {
