@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <future>
 #include <random>
 
 #include "codecs/codecs.h"
@@ -112,7 +113,22 @@ Status JobManager::start() {
     stopping_ = false;
   }
   accepting_ = true;
-  for (int i = 0; i < std::max(1, options_.workers); ++i) workers_.emplace_back([this] { worker_loop(); });
+  std::promise<Status> loaded;
+  auto load_result = loaded.get_future();
+  workers_.emplace_back([this, &loaded] {
+    const Status st = options_.preload ? engines_.preload() : Status::ok();
+    const bool ok = st.is_ok();
+    loaded.set_value(st);
+    if (ok) worker_loop();
+  });
+  const Status st = load_result.get();
+  if (!st.is_ok()) {
+    workers_.back().join();
+    workers_.clear();
+    accepting_ = false;
+    return st;
+  }
+  for (int i = 1; i < std::max(1, options_.workers); ++i) workers_.emplace_back([this] { worker_loop(); });
   return Status::ok();
 }
 

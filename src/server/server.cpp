@@ -60,6 +60,7 @@ class ServerImpl final : public Server {
     jopts.workers = opts.workers;
     jopts.max_queue_depth = opts.max_queue;
     jopts.media_ttl_ms = opts.media_ttl_s * 1000;
+    jopts.preload = opts.preload;
     if (!opts.prices_file.empty()) {
       auto prices = jobs::PriceTable::from_json_file(opts.prices_file);
       if (!prices.is_ok()) return prices.status();
@@ -69,7 +70,6 @@ class ServerImpl final : public Server {
     lopts.threads = opts.engine_threads;
     lopts.dtype = opts.dtype;
     engines_ = std::make_unique<jobs::EnginePool>(opts.models, lopts);
-    if (opts.preload) PICTOR_RETURN_IF_ERROR(engines_->preload());
     jobs_ = std::make_unique<jobs::JobManager>(*store_, *engines_, jopts);
     auth_ = std::make_unique<Authenticator>(*store_, opts.no_auth, opts.rate_limit_per_minute);
 

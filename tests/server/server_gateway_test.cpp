@@ -2,6 +2,7 @@
 // events, media expiry, a full queue, and recovery after kill -9.
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <set>
 
 #include "server_harness.h"
@@ -197,6 +198,19 @@ TEST_F(Gateway, NoJobIsLostAcrossKill9) {
   EXPECT_FALSE(second.start(data_, {"--no-auth"}));
   EXPECT_NE(second.last_error().find("another pictor server"), std::string::npos) << second.last_error();
   EXPECT_EQ(server_.stop(SIGTERM), 0);
+}
+
+TEST_F(Gateway, AModelThatCannotLoadStopsStartupWithItsError) {
+  // Models load on the first worker thread; its failure must still reach startup, not a job.
+  const fs::path broken = scratch_dir() / "broken.safetensors";
+  { std::ofstream(broken) << "not a safetensors file"; }
+  ServerProcess bad;
+  EXPECT_FALSE(bad.start(scratch_dir() / "bad-model", {"--no-auth", "--model", broken.string()}));
+  EXPECT_NE(bad.last_error().find("broken.safetensors"), std::string::npos) << bad.last_error();
+  // The data directory is not left locked: a good server starts on it.
+  ServerProcess good;
+  EXPECT_TRUE(good.start(scratch_dir() / "bad-model", {"--no-auth"})) << good.last_error();
+  EXPECT_EQ(good.stop(SIGTERM), 0);
 }
 
 }  // namespace
