@@ -6,6 +6,7 @@ set -euo pipefail
 packages=(
   build-essential cmake pkg-config git
   libtorch-dev libopenblas-dev          # engine (libtorch CPU) + fast fp32 GEMM
+  libdnnl-dev                           # engine: oneDNN's own API (the library libtorch uses)
   libpng-dev libjpeg-dev libwebp-dev    # codecs
   nlohmann-json3-dev libcli11-dev       # JSON, command line
   libsqlite3-dev libssl-dev             # store (SQLite), API key hashing (SHA-256)

@@ -26,6 +26,7 @@ struct BenchArgs {
   bool random_weights = false;
   int size = 512;
   bool no_warmup = false;
+  std::string parts, profile;
 };
 
 int run_arch_bench(const BenchArgs& a) {
@@ -37,6 +38,8 @@ int run_arch_bench(const BenchArgs& a) {
   o.threads = a.threads;
   o.size = a.size;
   o.warmup = !a.no_warmup;
+  o.parts = a.parts;
+  o.profile = a.profile;
   auto rep = engine::run_sd_bench(o, [&](const engine::SdBenchTiming& t) {
     if (!a.json)
       std::fprintf(stderr, "%-22s %8.3f s  %8.1f GFLOP  %7.1f GFLOP/s\n", t.name.c_str(), t.seconds, t.gflop,
@@ -129,6 +132,10 @@ Command add_bench_command(CLI::App& root) {
   cmd->add_flag("--random-weights", a->random_weights, "with --arch: random weights (nothing is downloaded)");
   cmd->add_option("--size", a->size, "with --arch: image side in pixels")->capture_default_str();
   cmd->add_flag("--no-warmup", a->no_warmup, "with --arch: time first calls too");
+  cmd->add_option("--parts", a->parts,
+                  "with --arch: only these measurements, comma-separated (text_encode, unet_step_b1, unet_step_b2, "
+                  "taesd_decode, vae_decode, sd_turbo_1step_taesd)");
+  cmd->add_option("--profile", a->profile, "with --arch: write a chrome://tracing file of every op in the timed calls");
   return {cmd, [a] { return run_bench(*a); }};
 }
 

@@ -1,6 +1,7 @@
 #include "engine/pipelines/sd_bench.h"
 
 #include <sys/resource.h>
+#include <torch/csrc/autograd/profiler_legacy.h>
 #include <torch/torch.h>
 
 #include <chrono>
@@ -129,8 +130,15 @@ Result<SdBenchReport> run_sd_bench(const SdBenchOptions& o, const std::function<
     const double L = double(tc.max_positions), D = double(tc.hidden_size), F = double(tc.intermediate_size);
     const double text_gflop = tc.num_layers * (2 * L * D * D * 4 + 2 * L * D * F * 2 + 2 * L * L * D * 2) / 1e9;
 
+    std::unique_ptr<torch::autograd::profiler::RecordProfile> profiler;
+    auto wanted = [&](const std::string& name) {
+      return o.parts.empty() || ("," + o.parts + ",").find("," + name + ",") != std::string::npos;
+    };
     auto measure = [&](const std::string& name, double gflop, bool warm, const std::function<void()>& fn) {
+      if (!wanted(name)) return;
       if (warm && o.warmup) fn();
+      if (!o.profile.empty() && !profiler)
+        profiler = std::make_unique<torch::autograd::profiler::RecordProfile>(o.profile);
       auto s = std::chrono::steady_clock::now();
       fn();
       SdBenchTiming t{name, std::chrono::duration<double>(std::chrono::steady_clock::now() - s).count(), gflop};
@@ -142,6 +150,7 @@ Result<SdBenchReport> run_sd_bench(const SdBenchOptions& o, const std::function<
     auto ids = torch::randint(0, 49406, {1, 77}, torch::kLong);
     at::Tensor ctx;
     measure("text_encode", text_gflop, true, [&] { ctx = m.text_encoder->forward(ids).last_hidden_state; });
+    if (!ctx.defined()) ctx = m.text_encoder->forward(ids).last_hidden_state;  // the UNet's input
     auto x1 = torch::randn({1, 4, lat, lat});
     auto t = torch::scalar_tensor(999.0);
     measure("unet_step_b1", kUNetGflop512 * area, true, [&] { m.unet->forward(x1, t, ctx); });
@@ -165,6 +174,7 @@ Result<SdBenchReport> run_sd_bench(const SdBenchOptions& o, const std::function<
       });
       PICTOR_RETURN_IF_ERROR(st);
     }
+    profiler.reset();  // writes the trace
     rep.peak_rss_mb = peak_rss_mb();
     return rep;
   } catch (const std::exception& e) {

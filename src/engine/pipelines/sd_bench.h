@@ -16,6 +16,8 @@ struct SdBenchOptions {
   int threads = 0;             // 0 = libtorch default
   int size = 512;              // image side in pixels
   bool warmup = true;          // run each timed call once untimed first (not the VAE decode)
+  std::string parts;           // comma-separated measurement names to run; empty = all
+  std::string profile;         // write a chrome://tracing file of every op in the timed calls
 };
 
 struct SdBenchTiming {

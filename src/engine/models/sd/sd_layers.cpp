@@ -5,6 +5,7 @@
 #include <cmath>
 #include <limits>
 
+#include "engine/blocked_attention.h"
 #include "engine/ops.h"
 
 namespace pictor::engine::sd::layers {
@@ -75,7 +76,7 @@ void cast_module(torch::nn::Module& module, c10::ScalarType dtype) {
 }
 
 at::Tensor attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, const at::Tensor& bias) {
-  if (q.scalar_type() == torch::kFloat && !bias.defined()) return engine::attention(q, k, v);
+  if (!bias.defined()) return blocked_attention(q, k, v);
   const double scale = 1.0 / std::sqrt(double(q.size(-1)));
   auto scores = torch::matmul(q.to(torch::kFloat), k.to(torch::kFloat).transpose(-2, -1)) * scale;
   if (bias.defined()) scores = scores + bias.to(torch::kFloat);

@@ -65,7 +65,8 @@ void cast_module(torch::nn::Module& module, c10::ScalarType dtype);
 
 // Softmax attention for the SD models. q: [B, H, Lq, D], k/v: [B, H, Lk, D],
 // bias: additive [Lq, Lk] (e.g. a causal mask) or undefined → [B, H, Lq, D].
-// Below fp32, the scores and the softmax are computed in fp32 (the products with v are not).
+// Without a bias: blocked_attention (fp32 inside for any input dtype). With one: scores and
+// softmax in fp32, the product with v in the inputs' dtype.
 at::Tensor attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
                      const at::Tensor& bias = {});
 

@@ -1,0 +1,49 @@
+#include "engine/blocked_attention.h"
+
+#include <ATen/Parallel.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "engine/onednn_matmul.h"
+
+namespace pictor::engine {
+
+namespace {
+
+constexpr int64_t kQueryBlock = 64;
+
+bool onednn_dtype(const at::Tensor& t) { return t.scalar_type() == at::kFloat || t.scalar_type() == at::kBFloat16; }
+
+}  // namespace
+
+at::Tensor blocked_attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v) {
+  const double scale = 1.0 / std::sqrt(double(q.size(-1)));
+  if (!q.device().is_cpu() || !onednn_dtype(q) || !onednn_dtype(k) || !onednn_dtype(v)) {
+    auto scores = at::matmul(q.to(at::kFloat), k.to(at::kFloat).transpose(-2, -1)) * scale;
+    return at::matmul(at::softmax(scores, -1).to(v.scalar_type()), v);
+  }
+  const int64_t batch = q.size(0), heads = q.size(1), lq = q.size(2), dim = q.size(3), lk = k.size(2);
+  const int64_t bh = batch * heads;
+  auto qf = q.to(at::kFloat).reshape({bh, lq, dim}).contiguous();  // [BH, Lq, D]
+  auto kf = k.to(at::kFloat).reshape({bh, lk, dim}).contiguous();  // [BH, Lk, D]
+  auto vf = v.to(at::kFloat).reshape({bh, lk, v.size(3)}).contiguous();
+  auto out = at::empty({bh, lq, v.size(3)}, qf.options());
+  const int64_t blocks = (lq + kQueryBlock - 1) / kQueryBlock;
+  // Grain 1 and at least two items: always a parallel region, so each oneDNN call inside runs
+  // on its own thread.
+  at::parallel_for(0, std::max<int64_t>(bh * blocks, 2), 1, [&](int64_t begin, int64_t end) {
+    auto scores = at::empty({kQueryBlock, lk}, qf.options());  // this thread's scratch
+    for (int64_t i = begin; i < std::min(end, bh * blocks); ++i) {
+      const int64_t h = i / blocks, r0 = (i % blocks) * kQueryBlock, r1 = std::min(lq, r0 + kQueryBlock);
+      auto s = scores.slice(0, 0, r1 - r0);                             // [rows, Lk]
+      onednn_matmul(qf[h].slice(0, r0, r1), kf[h].t(), s, float(scale));
+      at::_softmax_out(s, s, -1, false);                                // in place
+      auto o = out[h].slice(0, r0, r1);                                 // [rows, D]
+      onednn_matmul(s, vf[h], o);
+    }
+  });
+  return out.view({batch, heads, lq, v.size(3)}).to(v.scalar_type());
+}
+
+}  // namespace pictor::engine

@@ -1,0 +1,69 @@
+#include "engine/onednn_matmul.h"
+
+#include <oneapi/dnnl/dnnl.hpp>
+
+#include <map>
+#include <mutex>
+#include <stdexcept>
+#include <tuple>
+
+namespace pictor::engine {
+
+namespace {
+
+using DataType = dnnl::memory::data_type;
+
+dnnl::engine& cpu_engine() {
+  static dnnl::engine engine(dnnl::engine::kind::cpu, 0);
+  return engine;
+}
+
+DataType data_type(const at::Tensor& t) {
+  switch (t.scalar_type()) {
+    case at::kFloat: return DataType::f32;
+    case at::kBFloat16: return DataType::bf16;
+    default: throw std::invalid_argument("onednn_matmul: fp32 or bf16 tensors only, got " + std::string(c10::toString(t.scalar_type())));
+  }
+}
+
+dnnl::memory::desc describe(const at::Tensor& t) {
+  return dnnl::memory::desc({t.size(0), t.size(1)}, data_type(t), {t.stride(0), t.stride(1)});
+}
+
+// A primitive is JIT-compiled for one shape, layout and scale; a denoising step repeats a few
+// dozen of them thousands of times, so they are built once.
+using Key = std::tuple<int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, int, int, int, float>;
+
+dnnl::matmul primitive_for(const at::Tensor& a, const at::Tensor& b, const at::Tensor& c, float alpha) {
+  const Key key{a.size(0), a.size(1), b.size(1), a.stride(0), a.stride(1), b.stride(0), b.stride(1), c.stride(0),
+                c.stride(1), int(a.scalar_type()), int(b.scalar_type()), int(c.scalar_type()), alpha};
+  static std::mutex mutex;
+  static std::map<Key, dnnl::matmul> cache;
+  std::lock_guard<std::mutex> lock(mutex);
+  auto it = cache.find(key);
+  if (it == cache.end()) {
+    dnnl::primitive_attr attr;
+    if (alpha != 1.0f) attr.set_output_scales(0, {alpha});
+    const dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(describe(a), describe(b), describe(c)), attr, cpu_engine());
+    it = cache.emplace(key, dnnl::matmul(pd)).first;
+  }
+  return it->second;
+}
+
+}  // namespace
+
+void onednn_matmul(const at::Tensor& a, const at::Tensor& b, at::Tensor& c, float alpha) {
+  TORCH_CHECK(a.dim() == 2 && b.dim() == 2 && c.dim() == 2, "onednn_matmul: 2-D tensors");
+  TORCH_CHECK(a.size(1) == b.size(0) && c.size(0) == a.size(0) && c.size(1) == b.size(1),
+              "onednn_matmul: shapes ", a.sizes(), " x ", b.sizes(), " -> ", c.sizes());
+  TORCH_CHECK(a.device().is_cpu() && b.device().is_cpu() && c.device().is_cpu(), "onednn_matmul: CPU tensors");
+  auto prim = primitive_for(a, b, c, alpha);
+  dnnl::stream stream(cpu_engine());
+  dnnl::memory am(describe(a), cpu_engine(), a.data_ptr());
+  dnnl::memory bm(describe(b), cpu_engine(), b.data_ptr());
+  dnnl::memory cm(describe(c), cpu_engine(), c.data_ptr());
+  prim.execute(stream, {{DNNL_ARG_SRC, am}, {DNNL_ARG_WEIGHTS, bm}, {DNNL_ARG_DST, cm}});
+  stream.wait();
+}
+
+}  // namespace pictor::engine

@@ -1,0 +1,16 @@
+#pragma once
+// Matrix products through oneDNN, called directly (libtorch 1.13 links the same libdnnl).
+// Why not at::mm: on this project's CPUs fp32 at::mm goes to OpenBLAS, whose kernels are the
+// slowest path here (an environment may pin them to SSE3-era cores), and bf16 at::mm can only
+// write bf16. oneDNN runs fp32 and bf16 on AVX-512 (bf16 via VDPBF16PS) and writes fp32 from
+// bf16 inputs, so attention scores keep fp32 precision.
+#include <ATen/ATen.h>
+
+namespace pictor::engine {
+
+// c[M, N] = alpha · a[M, K] · b[K, N]. a, b, c: 2-D CPU tensors with any strides (a transposed
+// view is free), each fp32 or bf16; c is written in place. Safe to call from several threads at
+// once; inside an at::parallel_for region each call runs on the calling thread only.
+void onednn_matmul(const at::Tensor& a, const at::Tensor& b, at::Tensor& c, float alpha = 1.0f);
+
+}  // namespace pictor::engine
