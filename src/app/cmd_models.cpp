@@ -1,41 +1,31 @@
-// pictor models: what is installed where.
+// pictor models: what is installed where, and what --model NAME loads.
 #include <cstdio>
-#include <filesystem>
-#include <memory>
+#include <string>
 
 #include "app/cli_util.h"
 #include "app/commands.h"
-#include "engine/weights/safetensors.h"
+#include "hub/installed.h"
+#include "hub/transfer_progress.h"
 
 namespace pictor::app {
 
 namespace {
 
 int run_models() {
-  namespace fs = std::filesystem;
-  int found = 0;
-  std::error_code ec;
-  for (const auto& dir : engine::model_search_dirs()) {
-    if (!fs::is_directory(dir, ec)) continue;
-    for (const auto& entry : fs::directory_iterator(dir, ec)) {
-      const std::string name = entry.path().filename().string();
-      const fs::path file = entry.path() / (name + ".safetensors");
-      if (!entry.is_directory() || !fs::exists(file)) continue;
-      ++found;
-      std::printf("%-16s %s\n", name.c_str(), file.c_str());
-      auto st = weights::SafetensorsFile::open(file.string());
-      if (!st.is_ok()) {
-        std::printf("  unreadable: %s\n", st.status().message().c_str());
-        continue;
-      }
-      const auto& meta = (*st)->metadata();
-      auto get = [&](const char* k) { auto it = meta.find(k); return it == meta.end() ? std::string("?") : it->second; };
-      if (meta.count("train.step"))
-        std::printf("  trained %s steps, %s samples, %.1f h\n", get("train.step").c_str(),
-                    get("train.samples").c_str(), std::atof(get("train.seconds").c_str()) / 3600.0);
-    }
+  const auto dirs = engine::model_search_dirs();
+  const auto models = hub::list_installed(dirs);
+  if (models.empty()) {
+    std::string searched;
+    for (const auto& d : dirs) searched += (searched.empty() ? "" : ", ") + d;
+    std::fprintf(stderr, "no models found (searched %s); `pictor pull sd-turbo` downloads one\n", searched.c_str());
+    return 0;
   }
-  if (!found) std::fprintf(stderr, "no models found (searched PICTOR_MODELS and the models/ folders)\n");
+  std::printf("%-16s %-12s %-17s %9s  %s\n", "NAME", "FAMILY", "FORMAT", "SIZE", "PATH");
+  for (const auto& m : models) {
+    std::printf("%-16s %-12s %-17s %9s  %s\n", m.name.c_str(), m.family.c_str(), m.format.c_str(),
+                hub::format_bytes(m.bytes).c_str(), m.path.c_str());
+    for (const auto& note : m.notes) std::printf("  %s\n", note.c_str());
+  }
   return 0;
 }
 
@@ -43,6 +33,10 @@ int run_models() {
 
 Command add_models_command(CLI::App& root) {
   auto* cmd = root.add_subcommand("models", "list installed models and where they are");
+  cmd->footer("\nSearched in order: $PICTOR_MODELS, <prefix>/share/pictor/models, the source tree's models/.\n"
+              "Lists pictor-mini files (NAME/NAME.safetensors), Stable-Diffusion diffusers folders\n"
+              "(model_index.json), single-file SD checkpoints (*.safetensors) and TAESD decoders.\n"
+              "--model NAME loads the first one found under NAME. `pictor pull NAME` downloads more.");
   return {cmd, [] { return run_models(); }};
 }
 

@@ -18,6 +18,7 @@ Command add_train_command(CLI::App& root);
 Command add_eval_command(CLI::App& root);
 Command add_bench_command(CLI::App& root);
 Command add_models_command(CLI::App& root);
+Command add_pull_command(CLI::App& root);
 Command add_keys_command(CLI::App& root);
 Command add_serve_command(CLI::App& root);
 
