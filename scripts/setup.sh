@@ -10,7 +10,8 @@ packages=(
   libpng-dev libjpeg-dev libwebp-dev    # codecs
   nlohmann-json3-dev libcli11-dev       # JSON, command line
   libsqlite3-dev libssl-dev             # store (SQLite), API key hashing (SHA-256)
-  libcpp-httplib-dev                    # server
+  libcpp-httplib-dev                    # server, pictor pull
+  ca-certificates                       # pictor pull: HTTPS certificates of the model hub
   libgtest-dev libgmock-dev             # tests
   nodejs npm                            # tests/node: the official openai npm client against pictor serve
 )
