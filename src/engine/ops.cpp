@@ -1,10 +1,11 @@
 #include "engine/ops.h"
 
+#include <ATen/Parallel.h>
 #include <torch/torch.h>
 
-#include <ATen/Parallel.h>
-
 #include <cmath>
+
+#include "engine/onednn_matmul.h"
 
 namespace pictor::engine {
 
@@ -29,14 +30,22 @@ at::Tensor linear_in_row_blocks(const at::Tensor& x, const at::Tensor& weight, c
   auto out = torch::empty({m, out_features}, rows.options());
   auto wt = weight.t();
   const int64_t blocks = (m + kRows - 1) / kRows;
+  const bool fp32_onednn = rows.device().is_cpu() && rows.scalar_type() == at::kFloat && weight.scalar_type() == at::kFloat;
   // At least two work items, so that with several threads this is always a parallel region and
   // each GEMM inside runs on one thread (a single block run inline would get all threads).
   at::parallel_for(0, std::max<int64_t>(blocks, 2), 1, [&](int64_t begin, int64_t end) {
     for (int64_t b = begin; b < std::min(end, blocks); ++b) {
       const int64_t r0 = b * kRows, r1 = std::min(m, r0 + kRows);
       auto dst = out.slice(0, r0, r1);
-      if (bias.defined()) torch::addmm_out(dst, bias, rows.slice(0, r0, r1), wt);
-      else torch::mm_out(dst, rows.slice(0, r0, r1), wt);
+      if (fp32_onednn) {
+        // fp32 through oneDNN (onednn_matmul.h: OpenBLAS is the slow path for fp32 here).
+        onednn_matmul(rows.slice(0, r0, r1), wt, dst);
+        if (bias.defined()) dst.add_(bias);
+      } else if (bias.defined()) {
+        torch::addmm_out(dst, bias, rows.slice(0, r0, r1), wt);
+      } else {
+        torch::mm_out(dst, rows.slice(0, r0, r1), wt);
+      }
     }
   });
   auto shape = x.sizes().vec();

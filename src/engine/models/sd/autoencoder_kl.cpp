@@ -7,6 +7,8 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "engine/blocked_attention.h"
+#include "engine/group_norm_nhwc.h"
 #include "engine/module_io.h"
 #include "engine/ops.h"
 #include "engine/weights/safetensors.h"
@@ -107,6 +109,17 @@ nn::GroupNorm group_norm(int64_t groups, int64_t ch) {
   return nn::GroupNorm(nn::GroupNormOptions(groups, ch).eps(kEps));
 }
 
+// Group norm (+ SiLU) for the decoder's channels-last activations (packed convolutions return
+// them): engine/group_norm_nhwc keeps the layout and is thread-count independent. Other inputs
+// (training, bf16 convs, other devices) take torch's group norm.
+at::Tensor norm(nn::GroupNorm& gn, const at::Tensor& x, bool silu) {
+  if (!torch::GradMode::is_enabled() && x.device().is_cpu() && x.scalar_type() == torch::kFloat &&
+      x.is_contiguous(at::MemoryFormat::ChannelsLast) && !x.is_contiguous())
+    return group_norm_nhwc(x, gn->options.num_groups(), gn->weight, gn->bias, gn->options.eps(), silu);
+  auto y = gn(x.contiguous());
+  return silu ? torch::silu(y) : y;
+}
+
 // ResnetBlock2D without a time embedding: GN → SiLU → conv → GN → SiLU → conv, plus a 1×1
 // shortcut when the channel count changes.
 class ResnetBlockImpl : public nn::Module {
@@ -120,8 +133,8 @@ class ResnetBlockImpl : public nn::Module {
   }
   // x: [N, in, H, W] → [N, out, H, W]
   at::Tensor forward(const at::Tensor& x) {
-    auto h = conv1_(torch::silu(norm1_(x)));
-    h = conv2_(torch::silu(norm2_(h)));
+    auto h = conv1_(norm(norm1_, x, true));
+    h = conv2_(norm(norm2_, h, true));
     return (shortcut_ ? shortcut_(x) : x) + h;
   }
 
@@ -154,15 +167,16 @@ class SpatialAttentionImpl : public nn::Module {
   // x: [N, C, H, W] → [N, C, H, W]
   at::Tensor forward(const at::Tensor& x) {
     const int64_t n = x.size(0), c = x.size(1), h = x.size(2), w = x.size(3);
-    auto t = group_norm_(x).view({n, c, h * w}).transpose(1, 2);  // [N, HW, C]
+    // [N, HW, C]: free for channels-last activations (a copy for NCHW ones)
+    auto t = norm(group_norm_, x, false).permute({0, 2, 3, 1}).reshape({n, h * w, c});
     // Projections in fixed row blocks: the same result for any thread count.
     auto proj = [&](nn::Linear& l, const at::Tensor& y) {
       return linear_in_row_blocks(y, l->weight, l->bias);
     };
     auto head = [](const at::Tensor& y) { return y.unsqueeze(1); };  // [N, 1, HW, C]
-    auto o = attention(head(proj(to_q_, t)), head(proj(to_k_, t)), head(proj(to_v_, t))).squeeze(1);
+    auto o = blocked_attention(head(proj(to_q_, t)), head(proj(to_k_, t)), head(proj(to_v_, t))).squeeze(1);
     o = proj(out_, o);  // [N, HW, C]
-    return o.transpose(1, 2).reshape({n, c, h, w}) + x;
+    return o.view({n, h, w, c}).permute({0, 3, 1, 2}) + x;  // channels-last [N, C, H, W]
   }
 
  private:
@@ -288,7 +302,7 @@ class VaeEncoderImpl : public nn::Module {
     auto h = conv_in_(x);
     for (auto& b : blocks_) h = b(h);
     h = mid_(h);
-    return conv_out_(torch::silu(norm_out_(h)));
+    return conv_out_(norm(norm_out_, h, true));
   }
 
  private:
@@ -320,7 +334,7 @@ class VaeDecoderImpl : public nn::Module {
   at::Tensor forward(const at::Tensor& z) {
     auto h = mid_(conv_in_(z));
     for (auto& b : blocks_) h = b(h);
-    return conv_out_(torch::silu(norm_out_(h)));
+    return conv_out_(norm(norm_out_, h, true));
   }
 
  private:
@@ -340,11 +354,15 @@ AutoencoderKLImpl::AutoencoderKLImpl(const AutoencoderKLConfig& c) : config_(c) 
   if (c.use_quant_conv) quant_conv_ = register_module("quant_conv", MixedConv2d(2 * l, 2 * l, 1));
   if (c.use_post_quant_conv)
     post_quant_conv_ = register_module("post_quant_conv", MixedConv2d(l, l, 1));
+  // fp32 activations stay channels-last from convolution to convolution (group norms included,
+  // see norm()); encode and decode return contiguous tensors.
+  set_channels_last_convs(*this, true);
 }
 
 LatentDistribution AutoencoderKLImpl::encode(const at::Tensor& image) {
   auto moments = encoder_->forward(image);
   if (quant_conv_) moments = quant_conv_(moments);
+  moments = moments.contiguous();
   auto parts = moments.chunk(2, 1);
   LatentDistribution d;
   d.mean = parts[0];
@@ -359,7 +377,7 @@ at::Tensor AutoencoderKLImpl::encode_latents(const at::Tensor& image, const at::
 }
 
 at::Tensor AutoencoderKLImpl::decode_unscaled(const at::Tensor& z) {
-  return decoder_->forward(post_quant_conv_ ? post_quant_conv_(z) : z);
+  return decoder_->forward(post_quant_conv_ ? post_quant_conv_(z) : z).contiguous();
 }
 
 at::Tensor AutoencoderKLImpl::decode(const at::Tensor& latents) {

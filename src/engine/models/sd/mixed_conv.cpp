@@ -20,6 +20,9 @@ MixedConv2dImpl::MixedConv2dImpl(int64_t in, int64_t out, int64_t kernel, int64_
 at::Tensor MixedConv2dImpl::forward(const at::Tensor& x) {
   const bool lowp = weight_lowp_.defined() && x.scalar_type() != torch::kBFloat16 &&
                     !torch::GradMode::is_enabled();
+  if (!lowp)
+    if (auto y = packed_.forward(weight_, bias_, stride_, padding_, x); y.defined())
+      return channels_last_output_ ? y : y.contiguous();
   const auto dtype = lowp ? torch::kBFloat16 : x.scalar_type();
   const auto& w = lowp ? weight_lowp_ : weight_;
   const auto& b = lowp ? bias_lowp_ : bias_;
@@ -46,6 +49,13 @@ void MixedConv2dImpl::set_bf16(bool on) {
 void set_bf16_convs(torch::nn::Module& root, bool on) {
   for (const auto& m : root.modules(/*include_self=*/true))
     if (auto* conv = dynamic_cast<MixedConv2dImpl*>(m.get())) conv->set_bf16(on);
+}
+
+void set_channels_last_convs(torch::nn::Module& root, bool on) {
+  // Not modules(include_self = true): that needs `root` in a shared_ptr, and constructors call this.
+  if (auto* conv = dynamic_cast<MixedConv2dImpl*>(&root)) conv->set_channels_last_output(on);
+  for (const auto& m : root.modules(/*include_self=*/false))
+    if (auto* conv = dynamic_cast<MixedConv2dImpl*>(m.get())) conv->set_channels_last_output(on);
 }
 
 }  // namespace pictor::engine::sd

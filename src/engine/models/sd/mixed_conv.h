@@ -7,6 +7,8 @@
 
 #include <cstdint>
 
+#include "engine/onednn_conv.h"
+
 namespace pictor::engine::sd {
 
 class MixedConv2dImpl : public torch::nn::Module {
@@ -18,14 +20,21 @@ class MixedConv2dImpl : public torch::nn::Module {
   // Caches bf16 copies of the weights (call again after loading new weights); false drops them.
   void set_bf16(bool on);
   bool bf16() const { return weight_lowp_.defined(); }
+  // fp32 results in channels-last memory (cheaper when only element-wise ops and other
+  // convolutions follow, as in TAESD); off by default: plain contiguous NCHW.
+  void set_channels_last_output(bool on) { channels_last_output_ = on; }
 
  private:
   int64_t stride_, padding_;
   at::Tensor weight_, bias_, weight_lowp_, bias_lowp_;
+  engine::PackedConvSlot packed_;  // fp32 inference through oneDNN with packed weights
+  bool channels_last_output_ = false;
 };
 TORCH_MODULE(MixedConv2d);
 
 // Calls set_bf16(on) on every MixedConv2d below `root` (including itself).
 void set_bf16_convs(torch::nn::Module& root, bool on);
+// Calls set_channels_last_output(on) on every MixedConv2d below `root`.
+void set_channels_last_convs(torch::nn::Module& root, bool on);
 
 }  // namespace pictor::engine::sd

@@ -1,14 +1,17 @@
 #pragma once
 // Building blocks shared by the SD text encoder and UNet. Parameter names match torch.nn
 // ("weight", "bias"), so module trees load by the checkpoint's own keys.
-//  - Linear / Conv2d: at inference (grad mode off) linear layers and 1x1 convolutions run as
-//    fixed row-block GEMMs (engine/ops.h linear_in_row_blocks): same result for any thread count.
+//  - Linear / Conv2d: at inference (grad mode off) linear layers run as fixed row-block GEMMs
+//    (engine/ops.h linear_in_row_blocks): same result for any thread count. fp32 convolutions
+//    run through oneDNN with packed weights (engine/onednn_conv.h); bf16 1x1 convolutions as row
+//    blocks, other bf16 convolutions through torch.
 //  - LayerNorm / GroupNorm: always computed in fp32, whatever the activation dtype, and keep fp32
 //    parameters under cast_module() (the bf16 path).
+#include <ATen/core/Tensor.h>
 #include <torch/nn/module.h>
 #include <torch/nn/pimpl.h>
 
-#include <ATen/core/Tensor.h>
+#include "engine/onednn_conv.h"
 
 namespace pictor::engine::sd::layers {
 
@@ -30,6 +33,7 @@ class Conv2dImpl : public torch::nn::Module {
 
  private:
   int64_t stride_, padding_;
+  PackedConvSlot packed_;  // fp32 inference through oneDNN with packed weights
 };
 TORCH_MODULE(Conv2d);
 

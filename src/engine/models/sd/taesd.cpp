@@ -194,15 +194,18 @@ class TinyStackImpl : public nn::Module {
 AutoencoderTinyImpl::AutoencoderTinyImpl(const AutoencoderTinyConfig& c) : config_(c) {
   encoder_ = register_module("encoder", TinyStackImpl::encoder(c));
   decoder_ = register_module("decoder", TinyStackImpl::decoder(c));
+  // TAESD has only convolutions and element-wise ops: activations stay channels-last between
+  // packed convolutions (no layout change per layer) and are made contiguous once at the end.
+  set_channels_last_convs(*this, true);
 }
 
 at::Tensor AutoencoderTinyImpl::encode(const at::Tensor& image) {
-  return encoder_->forward(image.add(1).div(2));  // TAESD's own input range is [0, 1]
+  return encoder_->forward(image.add(1).div(2)).contiguous();  // TAESD's own input range is [0, 1]
 }
 
 at::Tensor AutoencoderTinyImpl::decode_unscaled(const at::Tensor& latents) {
   auto x = torch::tanh(latents / 3) * 3;  // soft clamp of the latents to (-3, 3)
-  return decoder_->forward(x).mul(2).sub(1);  // [0, 1] → [-1, 1]
+  return decoder_->forward(x).mul(2).sub(1).contiguous();  // [0, 1] → [-1, 1]
 }
 
 at::Tensor AutoencoderTinyImpl::decode(const at::Tensor& latents) {

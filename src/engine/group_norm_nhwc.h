@@ -1,0 +1,15 @@
+#pragma once
+// Group normalisation (optionally followed by SiLU) for fp32 activations in channels-last
+// memory, so that convolutional decoders keep one layout from layer to layer. torch 1.13's own
+// channels-last group norm splits its sums by thread count; here the sums run over fixed pixel
+// chunks, combined in a fixed order: the same bits for any thread count.
+#include <ATen/ATen.h>
+
+namespace pictor::engine {
+
+// x: [N, C, H, W] fp32 CPU (any memory format; channels-last is the fast one), weight/bias: [C]
+// fp32 or undefined → [N, C, H, W] fp32, channels-last memory. silu: apply x·sigmoid(x) after.
+at::Tensor group_norm_nhwc(const at::Tensor& x, int64_t groups, const at::Tensor& weight, const at::Tensor& bias,
+                           double eps, bool silu);
+
+}  // namespace pictor::engine

@@ -1,0 +1,115 @@
+#include "engine/onednn_conv.h"
+
+#include <oneapi/dnnl/dnnl.hpp>
+
+namespace pictor::engine {
+
+namespace {
+
+dnnl::engine& cpu_engine() {
+  static dnnl::engine engine(dnnl::engine::kind::cpu, 0);
+  return engine;
+}
+
+using Tag = dnnl::memory::format_tag;
+using DataType = dnnl::memory::data_type;
+
+}  // namespace
+
+// One input shape's primitive and the weights packed for it (shapes usually share one packing).
+struct PackedConv2d::Plan {
+  dnnl::convolution_forward conv;
+  dnnl::memory weights;
+  dnnl::memory::desc src, dst;
+  int64_t out_h = 0, out_w = 0;
+};
+
+bool packed_conv_available() {
+  static const bool available = [] {
+    try {
+      (void)cpu_engine();
+      return true;
+    } catch (const dnnl::error&) {
+      return false;
+    }
+  }();
+  return available;
+}
+
+PackedConv2d::PackedConv2d(const at::Tensor& weight, const at::Tensor& bias, int64_t stride, int64_t padding)
+    : weight_(weight.detach().to(at::kFloat).contiguous()),
+      bias_(bias.defined() ? bias.detach().to(at::kFloat).contiguous() : at::zeros({weight.size(0)}, at::kFloat)),
+      stride_(stride),
+      padding_(padding) {}
+
+PackedConv2d::~PackedConv2d() = default;
+
+at::Tensor PackedConv2d::forward(const at::Tensor& x) {
+  TORCH_CHECK(x.dim() == 4 && x.size(1) == weight_.size(1) && x.scalar_type() == at::kFloat && x.device().is_cpu(),
+              "PackedConv2d: expected fp32 CPU [N, ", weight_.size(1), ", H, W], got ", x.sizes(), " ", x.scalar_type());
+  const int64_t n = x.size(0), h = x.size(2), w = x.size(3);
+  std::shared_ptr<Plan> plan;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto& slot = plans_[{n, h, w}];
+    if (!slot) {
+      auto p = std::make_shared<Plan>();
+      const int64_t o = weight_.size(0), c = weight_.size(1), kh = weight_.size(2), kw = weight_.size(3);
+      p->out_h = (h + 2 * padding_ - kh) / stride_ + 1;
+      p->out_w = (w + 2 * padding_ - kw) / stride_ + 1;
+      p->src = dnnl::memory::desc({n, c, h, w}, DataType::f32, Tag::nhwc);
+      p->dst = dnnl::memory::desc({n, o, p->out_h, p->out_w}, DataType::f32, Tag::nhwc);
+      const dnnl::memory::desc weights_any({o, c, kh, kw}, DataType::f32, Tag::any);
+      const dnnl::memory::desc bias_desc({o}, DataType::f32, Tag::x);
+      const dnnl::convolution_forward::primitive_desc pd(
+          dnnl::convolution_forward::desc(dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct,
+                                          p->src, weights_any, bias_desc, p->dst, {stride_, stride_}, {padding_, padding_},
+                                          {padding_, padding_}),
+          cpu_engine());
+      p->conv = dnnl::convolution_forward(pd);
+      // Reuse a packing another shape already made in the same layout.
+      for (const auto& [key, other] : plans_)
+        if (other && other->weights.get_desc() == pd.weights_desc()) p->weights = other->weights;
+      if (!p->weights) {
+        dnnl::stream stream(cpu_engine());
+        dnnl::memory plain({{o, c, kh, kw}, DataType::f32, Tag::oihw}, cpu_engine(), weight_.data_ptr());
+        p->weights = dnnl::memory(pd.weights_desc(), cpu_engine());
+        dnnl::reorder(plain, p->weights).execute(stream, plain, p->weights);
+        stream.wait();
+      }
+      slot = p;
+    }
+    plan = slot;
+  }
+  auto src = x.contiguous(at::MemoryFormat::ChannelsLast);
+  auto out = at::empty({n, weight_.size(0), plan->out_h, plan->out_w}, x.options().memory_format(at::MemoryFormat::ChannelsLast));
+  dnnl::stream stream(cpu_engine());
+  dnnl::memory src_mem(plan->src, cpu_engine(), src.data_ptr());
+  dnnl::memory dst_mem(plan->dst, cpu_engine(), out.data_ptr());
+  dnnl::memory bias_mem({{weight_.size(0)}, DataType::f32, Tag::x}, cpu_engine(), bias_.data_ptr());
+  plan->conv.execute(stream, {{DNNL_ARG_SRC, src_mem}, {DNNL_ARG_WEIGHTS, plan->weights}, {DNNL_ARG_BIAS, bias_mem},
+                              {DNNL_ARG_DST, dst_mem}});
+  stream.wait();
+  return out;
+}
+
+at::Tensor PackedConvSlot::forward(const at::Tensor& weight, const at::Tensor& bias, int64_t stride, int64_t padding,
+                                   const at::Tensor& x) {
+  if (at::GradMode::is_enabled() || !x.device().is_cpu() || x.scalar_type() != at::kFloat ||
+      weight.scalar_type() != at::kFloat || !packed_conv_available())
+    return {};
+  std::shared_ptr<PackedConv2d> conv;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    const uint32_t version = weight.is_inference() ? 0 : weight._version();
+    if (!conv_ || weight_ptr_ != weight.data_ptr() || weight_version_ != version) {
+      conv_ = std::make_shared<PackedConv2d>(weight, bias, stride, padding);
+      weight_ptr_ = weight.data_ptr();
+      weight_version_ = version;
+    }
+    conv = conv_;
+  }
+  return conv->forward(x);
+}
+
+}  // namespace pictor::engine
