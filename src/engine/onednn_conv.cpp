@@ -101,11 +101,17 @@ at::Tensor PackedConvSlot::forward(const at::Tensor& weight, const at::Tensor& b
   std::shared_ptr<PackedConv2d> conv;
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    const uint32_t version = weight.is_inference() ? 0 : weight._version();
-    if (!conv_ || weight_ptr_ != weight.data_ptr() || weight_version_ != version) {
+    const auto version = [](const at::Tensor& t) -> uint32_t {
+      return !t.defined() || t.is_inference() ? 0 : t._version();
+    };
+    const void* bias_ptr = bias.defined() ? bias.data_ptr() : nullptr;
+    if (!conv_ || weight_ptr_ != weight.data_ptr() || weight_version_ != version(weight) || bias_ptr_ != bias_ptr ||
+        bias_version_ != version(bias)) {
       conv_ = std::make_shared<PackedConv2d>(weight, bias, stride, padding);
       weight_ptr_ = weight.data_ptr();
-      weight_version_ = version;
+      weight_version_ = version(weight);
+      bias_ptr_ = bias_ptr;
+      bias_version_ = version(bias);
     }
     conv = conv_;
   }

@@ -45,6 +45,8 @@ class PackedConvSlot {
   std::shared_ptr<PackedConv2d> conv_;
   const void* weight_ptr_ = nullptr;
   uint32_t weight_version_ = 0;
+  const void* bias_ptr_ = nullptr;
+  uint32_t bias_version_ = 0;
 };
 
 // True where PackedConv2d runs (a CPU build of oneDNN with AVX-512; elsewhere torch's conv2d is

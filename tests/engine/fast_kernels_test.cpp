@@ -1,10 +1,14 @@
 // The fast CPU paths against plain libtorch math in double precision: oneDNN matrix products
 // (fp32 and bf16 inputs, strided views, output scale) and blocked attention (ragged blocks,
-// different key length, bf16 inputs, 1 and 2 threads).
+// different key length, bf16 inputs, 1 and 2 threads), packed oneDNN convolutions (strides,
+// padding, batch and size changes, weights changed in place) and the channels-last group norm
+// (against torch's, and bit for bit with 1 and 2 threads).
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
 #include "engine/blocked_attention.h"
+#include "engine/group_norm_nhwc.h"
+#include "engine/onednn_conv.h"
 #include "engine/onednn_matmul.h"
 
 namespace pictor::engine {
@@ -62,6 +66,78 @@ TEST(BlockedAttention, MatchesReferenceForRaggedBlocksAndBothDtypes) {
     EXPECT_LT(max_abs_diff(outb, reference_attention(qb, kb, vb)), 1e-2);
     EXPECT_LT(max_abs_diff(blocked_attention(qt, kt, v), reference_attention(qt, kt, v)), 1e-5);
   }
+}
+
+TEST(PackedConv2d, MatchesTorchConvForStridesPaddingsAndShapes) {
+  if (!packed_conv_available()) GTEST_SKIP() << "no oneDNN CPU engine";
+  torch::manual_seed(3);
+  torch::NoGradGuard no_grad;
+  struct Case { int64_t c, o, k, stride, padding; };
+  for (const Case cs : {Case{5, 7, 3, 1, 1}, Case{8, 16, 3, 2, 1}, Case{6, 4, 1, 1, 0}, Case{3, 5, 3, 2, 0}}) {
+    auto w = torch::randn({cs.o, cs.c, cs.k, cs.k}) * 0.3, b = torch::randn({cs.o});
+    PackedConv2d packed(w, b, cs.stride, cs.padding);
+    // Several input shapes through one object (a plan per shape) and both memory formats.
+    for (auto sizes : {std::vector<int64_t>{1, cs.c, 13, 11}, std::vector<int64_t>{2, cs.c, 16, 16}, std::vector<int64_t>{1, cs.c, 13, 11}}) {
+      auto x = torch::randn(sizes);
+      auto expected = torch::conv2d(x, w, b, cs.stride, cs.padding);
+      auto out = packed.forward(x);
+      ASSERT_EQ(out.sizes(), expected.sizes());
+      EXPECT_TRUE(out.is_contiguous(at::MemoryFormat::ChannelsLast));
+      EXPECT_LT(max_abs_diff(out, expected), 1e-4) << cs.c << "→" << cs.o << " k" << cs.k << " s" << cs.stride;
+      EXPECT_LT(max_abs_diff(packed.forward(x.contiguous(at::MemoryFormat::ChannelsLast)), expected), 1e-4);
+    }
+  }
+  // Without a bias.
+  auto w = torch::randn({4, 3, 3, 3});
+  auto x = torch::randn({1, 3, 9, 9});
+  EXPECT_LT(max_abs_diff(PackedConv2d(w, at::Tensor(), 1, 1).forward(x), torch::conv2d(x, w, {}, 1, 1)), 1e-4);
+}
+
+TEST(PackedConvSlot, RepacksWhenWeightsOrBiasChangeAndStepsAsideWhenItDoesNotApply) {
+  if (!packed_conv_available()) GTEST_SKIP() << "no oneDNN CPU engine";
+  torch::manual_seed(4);
+  torch::nn::Conv2d conv(torch::nn::Conv2dOptions(4, 6, 3).padding(1));
+  auto x = torch::randn({1, 4, 10, 10});
+  PackedConvSlot slot;
+  {
+    torch::NoGradGuard no_grad;
+    auto first = slot.forward(conv->weight, conv->bias, 1, 1, x);
+    ASSERT_TRUE(first.defined());
+    EXPECT_LT(max_abs_diff(first, conv->forward(x)), 1e-5);
+    // A checkpoint load copies into the same storage: the slot must see it.
+    conv->weight.mul_(-2.0);
+    EXPECT_LT(max_abs_diff(slot.forward(conv->weight, conv->bias, 1, 1, x), conv->forward(x)), 1e-5);
+    conv->bias.add_(1.0);
+    EXPECT_LT(max_abs_diff(slot.forward(conv->weight, conv->bias, 1, 1, x), conv->forward(x)), 1e-5);
+    // New storage.
+    conv->weight.set_data(torch::randn({6, 4, 3, 3}));
+    EXPECT_LT(max_abs_diff(slot.forward(conv->weight, conv->bias, 1, 1, x), conv->forward(x)), 1e-5);
+    // Not fp32: the caller runs torch's conv.
+    EXPECT_FALSE(slot.forward(conv->weight, conv->bias, 1, 1, x.to(torch::kDouble)).defined());
+  }
+  // Training (grad mode on): never the packed path, gradients must flow through torch.
+  EXPECT_FALSE(slot.forward(conv->weight, conv->bias, 1, 1, x).defined());
+}
+
+TEST(GroupNormNhwc, MatchesTorchAndGivesTheSameBitsForOneAndTwoThreads) {
+  torch::manual_seed(5);
+  auto x = (torch::randn({2, 32, 23, 19}) * 3 + 1).contiguous(at::MemoryFormat::ChannelsLast);
+  auto w = torch::randn({32}), b = torch::randn({32});
+  auto expected = torch::group_norm(x.contiguous(), 8, w, b, 1e-6);
+  at::Tensor by_threads[2];
+  for (int threads : {1, 2}) {
+    torch::set_num_threads(threads);
+    auto out = group_norm_nhwc(x, 8, w, b, 1e-6, false);
+    ASSERT_EQ(out.sizes(), x.sizes());
+    EXPECT_TRUE(out.is_contiguous(at::MemoryFormat::ChannelsLast));
+    EXPECT_LT(max_abs_diff(out, expected), 1e-4) << threads << " threads";
+    EXPECT_LT(max_abs_diff(group_norm_nhwc(x, 8, w, b, 1e-6, true), torch::silu(expected)), 1e-4);
+    // NCHW input and no affine parameters.
+    EXPECT_LT(max_abs_diff(group_norm_nhwc(x.contiguous(), 4, {}, {}, 1e-5, false),
+                           torch::group_norm(x.contiguous(), 4, {}, {}, 1e-5)), 1e-4);
+    by_threads[threads - 1] = out;
+  }
+  EXPECT_TRUE(torch::equal(by_threads[0], by_threads[1]));
 }
 
 }  // namespace
