@@ -6,13 +6,14 @@
 // Each timing is the median of R calls after one untimed call; GFLOP counts 2·M·N·K (products)
 // and 2·N·O·C·kh·kw·Ho·Wo (convolutions).
 #include <ATen/ATen.h>
-#include <nlohmann/json.hpp>
+#include <ATen/Parallel.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <functional>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -38,7 +39,9 @@ double median_seconds(const std::function<void()>& call, int repeats) {
 
 json entry(double gflop, double seconds, int threads) {
   const double rate = gflop / seconds;
-  return {{"seconds", seconds}, {"gflop_per_second", rate}, {"gflop_per_second_per_thread", rate / threads}};
+  return {{"seconds", seconds},
+          {"gflop_per_second", rate},
+          {"gflop_per_second_per_thread", rate / threads}};
 }
 
 // a[M, K] · b[K, N] through oneDNN (fp32, bf16 → fp32 out) and at::mm (fp32: OpenBLAS; bf16).
@@ -48,27 +51,64 @@ json matmul_case(int64_t m, int64_t k, int64_t n, int threads, int repeats) {
   at::Tensor c = at::empty({m, n});
   const double gflop = 2.0 * m * n * k / 1e9;
   json j = {{"shape", {m, k, n}}, {"gflop", gflop}};
-  j["onednn_fp32"] = entry(gflop, median_seconds([&] { pictor::engine::onednn_matmul(a, b, c); }, repeats), threads);
-  j["onednn_bf16"] = entry(gflop, median_seconds([&] { pictor::engine::onednn_matmul(a16, b16, c); }, repeats), threads);
+  j["onednn_fp32"] = entry(
+      gflop, median_seconds([&] { pictor::engine::onednn_matmul(a, b, c); }, repeats), threads);
+  j["onednn_bf16"] = entry(
+      gflop, median_seconds([&] { pictor::engine::onednn_matmul(a16, b16, c); }, repeats), threads);
   j["torch_mm_fp32"] = entry(gflop, median_seconds([&] { (void)at::mm(a, b); }, repeats), threads);
-  j["torch_mm_bf16"] = entry(gflop, median_seconds([&] { (void)at::mm(a16, b16); }, repeats), threads);
+  j["torch_mm_bf16"] =
+      entry(gflop, median_seconds([&] { (void)at::mm(a16, b16); }, repeats), threads);
+  return j;
+}
+
+// The engine's linear layers: a[M, K] in blocks of 64 rows (one oneDNN call per block, so each
+// row's sums do not depend on the thread count) times a weight stored [N, K] as checkpoints hold
+// it. "ba" passes the weight's transposed view, "ab" a [K, N] copy made once.
+json rowblock_case(int64_t m, int64_t k, int64_t n, int threads, int repeats) {
+  const at::Tensor a = at::randn({m, k}), w = at::randn({n, k});
+  const at::Tensor a16 = a.to(at::kBFloat16), w16 = w.to(at::kBFloat16);
+  const at::Tensor wt_ab = w.t().contiguous(), wt16_ab = w16.t().contiguous();
+  at::Tensor c = at::empty({m, n});
+  const double gflop = 2.0 * m * n * k / 1e9;
+  auto blocks = [&](const at::Tensor& x, const at::Tensor& b) {
+    const int64_t count = (m + 63) / 64;
+    at::parallel_for(0, std::max<int64_t>(count, 2), 1, [&](int64_t begin, int64_t end) {
+      for (int64_t i = begin; i < std::min(end, count); ++i) {
+        auto dst = c.slice(0, i * 64, std::min(m, i * 64 + 64));
+        pictor::engine::onednn_matmul(x.slice(0, i * 64, std::min(m, i * 64 + 64)), b, dst);
+      }
+    });
+  };
+  json j = {{"shape", {m, k, n}}, {"gflop", gflop}};
+  j["rows64_fp32_ba"] = entry(gflop, median_seconds([&] { blocks(a, w.t()); }, repeats), threads);
+  j["rows64_fp32_ab"] = entry(gflop, median_seconds([&] { blocks(a, wt_ab); }, repeats), threads);
+  j["rows64_bf16_ba"] =
+      entry(gflop, median_seconds([&] { blocks(a16, w16.t()); }, repeats), threads);
+  j["rows64_bf16_ab"] =
+      entry(gflop, median_seconds([&] { blocks(a16, wt16_ab); }, repeats), threads);
   return j;
 }
 
 // A 3×3 same-padded convolution of C → O channels on [N, C, H, W].
 json conv_case(int64_t n, int64_t c, int64_t o, int64_t hw, int threads, int repeats) {
-  const at::Tensor x = at::randn({n, c, hw, hw}), w = at::randn({o, c, 3, 3}) * 0.05, bias = at::randn({o});
+  const at::Tensor x = at::randn({n, c, hw, hw}), w = at::randn({o, c, 3, 3}) * 0.05,
+                   bias = at::randn({o});
   const at::Tensor x_cl = x.contiguous(at::MemoryFormat::ChannelsLast);
-  const at::Tensor x16 = x_cl.to(at::kBFloat16), w16 = w.to(at::kBFloat16), bias16 = bias.to(at::kBFloat16);
+  const at::Tensor x16 = x_cl.to(at::kBFloat16), w16 = w.to(at::kBFloat16),
+                   bias16 = bias.to(at::kBFloat16);
   const double gflop = 2.0 * n * o * c * 9 * hw * hw / 1e9;
   json j = {{"shape", {n, c, o, hw}}, {"gflop", gflop}};
   if (pictor::engine::packed_conv_available()) {
     pictor::engine::PackedConv2d packed(w, bias, 1, 1);
-    j["onednn_packed_fp32_nhwc"] = entry(gflop, median_seconds([&] { (void)packed.forward(x_cl); }, repeats), threads);
+    j["onednn_packed_fp32_nhwc"] =
+        entry(gflop, median_seconds([&] { (void)packed.forward(x_cl); }, repeats), threads);
   }
-  j["torch_conv_fp32_nchw"] = entry(gflop, median_seconds([&] { (void)at::conv2d(x, w, bias, 1, 1); }, repeats), threads);
-  j["torch_conv_fp32_nhwc"] = entry(gflop, median_seconds([&] { (void)at::conv2d(x_cl, w, bias, 1, 1); }, repeats), threads);
-  j["torch_conv_bf16_nhwc"] = entry(gflop, median_seconds([&] { (void)at::conv2d(x16, w16, bias16, 1, 1); }, repeats), threads);
+  j["torch_conv_fp32_nchw"] =
+      entry(gflop, median_seconds([&] { (void)at::conv2d(x, w, bias, 1, 1); }, repeats), threads);
+  j["torch_conv_fp32_nhwc"] = entry(
+      gflop, median_seconds([&] { (void)at::conv2d(x_cl, w, bias, 1, 1); }, repeats), threads);
+  j["torch_conv_bf16_nhwc"] = entry(
+      gflop, median_seconds([&] { (void)at::conv2d(x16, w16, bias16, 1, 1); }, repeats), threads);
   return j;
 }
 
@@ -100,9 +140,14 @@ int main(int argc, char** argv) {
   out["matmul"] = json::array({matmul_case(4096, 320, 1280, threads, repeats),
                                matmul_case(4096, 320, 2560, threads, repeats),
                                matmul_case(256, 1280, 1280, threads, repeats)});
+  out["linear_rows64"] = json::array({rowblock_case(4096, 320, 1280, threads, repeats),
+                                      rowblock_case(4096, 320, 2560, threads, repeats),
+                                      rowblock_case(256, 1280, 1280, threads, repeats)});
   // UNet and VAE convolutions: 320 ch at 64², 640 at 32², 1280 at 8², and the VAE's 128 ch at 512².
-  out["conv3x3"] = json::array({conv_case(1, 320, 320, 64, threads, repeats), conv_case(1, 640, 640, 32, threads, repeats),
-                                conv_case(1, 1280, 1280, 8, threads, repeats), conv_case(1, 128, 128, 512, threads, repeats)});
+  out["conv3x3"] = json::array({conv_case(1, 320, 320, 64, threads, repeats),
+                                conv_case(1, 640, 640, 32, threads, repeats),
+                                conv_case(1, 1280, 1280, 8, threads, repeats),
+                                conv_case(1, 128, 128, 512, threads, repeats)});
   std::printf("%s\n", out.dump(2).c_str());
   return 0;
 }

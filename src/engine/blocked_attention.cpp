@@ -13,7 +13,9 @@ namespace {
 
 constexpr int64_t kQueryBlock = 64;
 
-bool onednn_dtype(const at::Tensor& t) { return t.scalar_type() == at::kFloat || t.scalar_type() == at::kBFloat16; }
+bool onednn_dtype(const at::Tensor& t) {
+  return t.scalar_type() == at::kFloat || t.scalar_type() == at::kBFloat16;
+}
 
 }  // namespace
 
@@ -23,27 +25,31 @@ at::Tensor blocked_attention(const at::Tensor& q, const at::Tensor& k, const at:
     auto scores = at::matmul(q.to(at::kFloat), k.to(at::kFloat).transpose(-2, -1)) * scale;
     return at::matmul(at::softmax(scores, -1).to(v.scalar_type()), v);
   }
-  const int64_t batch = q.size(0), heads = q.size(1), lq = q.size(2), dim = q.size(3), lk = k.size(2);
-  const int64_t bh = batch * heads;
-  auto qf = q.to(at::kFloat).reshape({bh, lq, dim}).contiguous();  // [BH, Lq, D]
-  auto kf = k.to(at::kFloat).reshape({bh, lk, dim}).contiguous();  // [BH, Lk, D]
-  auto vf = v.to(at::kFloat).reshape({bh, lk, v.size(3)}).contiguous();
-  auto out = at::empty({bh, lq, v.size(3)}, qf.options());
-  const int64_t blocks = (lq + kQueryBlock - 1) / kQueryBlock;
+  const int64_t batch = q.size(0), heads = q.size(1), lq = q.size(2), lk = k.size(2),
+                dv = v.size(3);
+  // Contiguous fp32 copies of the inputs: oneDNN's jit gemm, reading per-head strided views in
+  // place, gave different bits with 1 and 2 threads (fast_kernels_test:
+  // SameBitsForOneAndTwoThreads).
+  const auto qf = q.to(at::kFloat).contiguous(), kf = k.to(at::kFloat).contiguous(),
+             vf = v.to(at::kFloat).contiguous();
+  // [B, Lq, H, D] memory, returned as a [B, H, Lq, D] view: merging heads afterwards is free.
+  auto out = at::empty({batch, lq, heads, dv}, qf.options());
+  const int64_t bh = batch * heads, blocks = (lq + kQueryBlock - 1) / kQueryBlock;
   // Grain 1 and at least two items: always a parallel region, so each oneDNN call inside runs
   // on its own thread.
   at::parallel_for(0, std::max<int64_t>(bh * blocks, 2), 1, [&](int64_t begin, int64_t end) {
     auto scores = at::empty({kQueryBlock, lk}, qf.options());  // this thread's scratch
     for (int64_t i = begin; i < std::min(end, bh * blocks); ++i) {
-      const int64_t h = i / blocks, r0 = (i % blocks) * kQueryBlock, r1 = std::min(lq, r0 + kQueryBlock);
-      auto s = scores.slice(0, 0, r1 - r0);                             // [rows, Lk]
-      onednn_matmul(qf[h].slice(0, r0, r1), kf[h].t(), s, float(scale));
-      at::_softmax_out(s, s, -1, false);                                // in place
-      auto o = out[h].slice(0, r0, r1);                                 // [rows, D]
-      onednn_matmul(s, vf[h], o);
+      const int64_t b = i / blocks / heads, h = i / blocks % heads;
+      const int64_t r0 = (i % blocks) * kQueryBlock, r1 = std::min(lq, r0 + kQueryBlock);
+      auto s = scores.slice(0, 0, r1 - r0);  // [rows, Lk]
+      onednn_matmul(qf[b][h].slice(0, r0, r1), kf[b][h].t(), s, float(scale));
+      at::_softmax_out(s, s, -1, false);              // in place
+      auto o = out[b].select(1, h).slice(0, r0, r1);  // [rows, D]
+      onednn_matmul(s, vf[b][h], o);
     }
   });
-  return out.view({batch, heads, lq, v.size(3)}).to(v.scalar_type());
+  return out.permute({0, 2, 1, 3}).to(v.scalar_type());
 }
 
 }  // namespace pictor::engine

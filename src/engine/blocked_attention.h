@@ -9,7 +9,8 @@
 
 namespace pictor::engine {
 
-// q: [B, H, Lq, D], k/v: [B, H, Lk, D] (any strides; fp32 or bf16, CPU) → [B, H, Lq, D] in v's dtype.
+// q: [B, H, Lq, D], k/v: [B, H, Lk, D] (any strides; fp32 or bf16, CPU) → [B, H, Lq, D] in v's
+// dtype, a view of [B, Lq, H, D] memory (fp32): merging the heads back is free.
 // Other devices and dtypes fall back to the plain softmax(q·kᵀ/√D)·v.
 at::Tensor blocked_attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v);
 

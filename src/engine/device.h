@@ -19,6 +19,8 @@ bool cpu_has_native_bf16();
 // `requested`: "auto", "fp32" or "bf16". For a model whose measured fp32 path is already the
 // fastest on this CPU (small convs via oneDNN), callers pass "fp32".
 ComputePolicy choose_policy(const std::string& requested);
+// Also installs the caching CPU allocator (engine/cpu_allocator.h): every engine entry point
+// sets its threads first.
 void set_threads(int threads);  // 0 = one per hardware thread
 
 }  // namespace pictor::engine

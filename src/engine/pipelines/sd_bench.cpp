@@ -4,10 +4,12 @@
 #include <torch/csrc/autograd/profiler_legacy.h>
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <filesystem>
 
+#include "engine/cpu_allocator.h"
 #include "engine/device.h"
 #include "engine/pipelines/sd_pipeline.h"
 
@@ -73,9 +75,11 @@ Result<T> ok_or(Result<T> r, const char* what) {
 
 }  // namespace
 
-Result<SdBenchReport> run_sd_bench(const SdBenchOptions& o, const std::function<void(const SdBenchTiming&)>& log) {
+Result<SdBenchReport> run_sd_bench(const SdBenchOptions& o,
+                                   const std::function<void(const SdBenchTiming&)>& log) {
   if (o.arch != "sd-turbo") return invalid_argument("unknown --arch '" + o.arch + "' (sd-turbo)");
-  if (o.dtype != "fp32" && o.dtype != "bf16") return invalid_argument("--dtype must be fp32 or bf16 for this bench");
+  if (o.dtype != "fp32" && o.dtype != "bf16")
+    return invalid_argument("--dtype must be fp32 or bf16 for this bench");
   if (o.size < 64 || o.size % 64 != 0) return invalid_argument("--size must be a multiple of 64");
   try {
     set_threads(o.threads);
@@ -86,7 +90,8 @@ Result<SdBenchReport> run_sd_bench(const SdBenchOptions& o, const std::function<
     rep.threads = o.threads > 0 ? o.threads : at::get_num_threads();
     rep.size = o.size;
     const bool bf16 = o.dtype == "bf16";
-    rep.compute = std::string("cpu/") + (bf16 ? "bf16 text encoder + UNet, fp32 VAE/TAESD" : "fp32");
+    rep.compute =
+        std::string("cpu/") + (bf16 ? "bf16 text encoder + UNet, fp32 VAE/TAESD" : "fp32");
 
     auto t0 = std::chrono::steady_clock::now();
     int64_t params = 0;
@@ -114,34 +119,47 @@ Result<SdBenchReport> run_sd_bench(const SdBenchOptions& o, const std::function<
     if (!sched.is_ok()) return sched.status();
     m.scheduler = *sched;
     m.scheduler_class = "EulerDiscreteScheduler";
-    for (auto* mod : std::initializer_list<torch::nn::Module*>{m.unet.get(), m.text_encoder.get(), m.vae.get(), m.taesd.get()})
+    for (auto* mod : std::initializer_list<torch::nn::Module*>{m.unet.get(), m.text_encoder.get(),
+                                                               m.vae.get(), m.taesd.get()})
       mod->eval();
-    const std::string tok_dir = std::string(PICTOR_SOURCE_DIR) + "/tests/fixtures/sd-tiny-A/tokenizer";
+    const std::string tok_dir =
+        std::string(PICTOR_SOURCE_DIR) + "/tests/fixtures/sd-tiny-A/tokenizer";
     if (std::filesystem::exists(tok_dir + "/vocab.json")) {
       auto tok = ClipTokenizer::load(tok_dir);
       if (tok.is_ok()) m.tokenizer = std::move(*tok);
     }
-    rep.build_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    rep.build_seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     rep.parameters_millions = params / 1e6;
 
     const double area = double(o.size) * o.size / (512.0 * 512.0);
     const int64_t lat = o.size / 8;
     const auto& tc = *text_cfg;
-    const double L = double(tc.max_positions), D = double(tc.hidden_size), F = double(tc.intermediate_size);
-    const double text_gflop = tc.num_layers * (2 * L * D * D * 4 + 2 * L * D * F * 2 + 2 * L * L * D * 2) / 1e9;
+    const double L = double(tc.max_positions), D = double(tc.hidden_size),
+                 F = double(tc.intermediate_size);
+    const double text_gflop =
+        tc.num_layers * (2 * L * D * D * 4 + 2 * L * D * F * 2 + 2 * L * L * D * 2) / 1e9;
 
     std::unique_ptr<torch::autograd::profiler::RecordProfile> profiler;
     auto wanted = [&](const std::string& name) {
       return o.parts.empty() || ("," + o.parts + ",").find("," + name + ",") != std::string::npos;
     };
-    auto measure = [&](const std::string& name, double gflop, bool warm, const std::function<void()>& fn) {
+    auto measure = [&](const std::string& name, double gflop, bool warm,
+                       const std::function<void()>& fn) {
       if (!wanted(name)) return;
       if (warm && o.warmup) fn();
       if (!o.profile.empty() && !profiler)
         profiler = std::make_unique<torch::autograd::profiler::RecordProfile>(o.profile);
-      auto s = std::chrono::steady_clock::now();
-      fn();
-      SdBenchTiming t{name, std::chrono::duration<double>(std::chrono::steady_clock::now() - s).count(), gflop};
+      std::vector<double> seconds;
+      for (int r = 0; r < std::max(1, o.repeats); ++r) {
+        auto s = std::chrono::steady_clock::now();
+        fn();
+        seconds.push_back(
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - s).count());
+      }
+      std::sort(seconds.begin(), seconds.end());
+      SdBenchTiming t{name, seconds[seconds.size() / 2], seconds.front(), int(seconds.size()),
+                      gflop};
       rep.timings.push_back(t);
       if (log) log(t);
     };
@@ -149,7 +167,8 @@ Result<SdBenchReport> run_sd_bench(const SdBenchOptions& o, const std::function<
     torch::InferenceMode guard;
     auto ids = torch::randint(0, 49406, {1, 77}, torch::kLong);
     at::Tensor ctx;
-    measure("text_encode", text_gflop, true, [&] { ctx = m.text_encoder->forward(ids).last_hidden_state; });
+    measure("text_encode", text_gflop, true,
+            [&] { ctx = m.text_encoder->forward(ids).last_hidden_state; });
     if (!ctx.defined()) ctx = m.text_encoder->forward(ids).last_hidden_state;  // the UNet's input
     auto x1 = torch::randn({1, 4, lat, lat});
     auto t = torch::scalar_tensor(999.0);
@@ -168,14 +187,20 @@ Result<SdBenchReport> run_sd_bench(const SdBenchOptions& o, const std::function<
       req.width = req.height = o.size;
       req.decoder = sd::SdDecoder::kTaesd;
       Status st = Status::ok();
-      measure("sd_turbo_1step_taesd", text_gflop + (kUNetGflop512 + kTaesdGflop512) * area, false, [&] {
-        auto r = sd::run_sd_pipeline(m, req);
-        if (!r.is_ok()) st = r.status();
-      });
+      measure("sd_turbo_1step_taesd", text_gflop + (kUNetGflop512 + kTaesdGflop512) * area, false,
+              [&] {
+                auto r = sd::run_sd_pipeline(m, req);
+                if (!r.is_ok()) st = r.status();
+              });
       PICTOR_RETURN_IF_ERROR(st);
     }
     profiler.reset();  // writes the trace
     rep.peak_rss_mb = peak_rss_mb();
+    const auto alloc = cpu_allocator_stats();
+    rep.cpu_allocator = alloc.installed ? "caching" : "default";
+    rep.allocator_hits = alloc.hits;
+    rep.allocator_misses = alloc.misses;
+    rep.allocator_peak_in_use_mb = double(alloc.peak_in_use_bytes) / (1 << 20);
     return rep;
   } catch (const std::exception& e) {
     return internal_error(std::string("sd bench failed: ") + e.what());

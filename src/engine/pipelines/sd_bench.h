@@ -16,13 +16,16 @@ struct SdBenchOptions {
   int threads = 0;             // 0 = libtorch default
   int size = 512;              // image side in pixels
   bool warmup = true;          // run each timed call once untimed first (not the VAE decode)
+  int repeats = 1;             // timed calls per measurement (median reported)
   std::string parts;           // comma-separated measurement names to run; empty = all
   std::string profile;         // write a chrome://tracing file of every op in the timed calls
 };
 
 struct SdBenchTiming {
   std::string name;     // "unet_step_b1", …
-  double seconds = 0;
+  double seconds = 0;      // median of the timed calls
+  double seconds_min = 0;  // fastest timed call
+  int repeats = 1;
   double gflop = 0;     // analytic; 0 = not counted
   double gflops() const { return gflop > 0 && seconds > 0 ? gflop / seconds : 0; }
 };
@@ -35,6 +38,11 @@ struct SdBenchReport {
   std::vector<SdBenchTiming> timings;
   double peak_rss_mb = 0;
   double parameters_millions = 0;
+  // engine/cpu_allocator.h: "caching" or "default" (PICTOR_CPU_ALLOCATOR=default); large
+  // requests served from its cache / by new mappings, over the whole run.
+  std::string cpu_allocator;
+  size_t allocator_hits = 0, allocator_misses = 0;
+  double allocator_peak_in_use_mb = 0;
 };
 
 // `log` receives one line per finished measurement (for a progress display).

@@ -27,7 +27,8 @@ TORCH_MODULE(Linear);
 class Conv2dImpl : public torch::nn::Module {
  public:
   Conv2dImpl(int64_t in, int64_t out, int64_t kernel, int64_t stride = 1, int64_t padding = 0);
-  // x: [N, in, H, W] → [N, out, H', W']
+  // x: [N, in, H, W] → [N, out, H', W'], in channels-last memory at fp32 / 1x1 inference (the
+  // UNet keeps that layout from layer to layer), otherwise as torch's conv2d returns it.
   at::Tensor forward(const at::Tensor& x);
   at::Tensor weight, bias;  // [out, in, k, k], [out]
 
@@ -53,8 +54,9 @@ TORCH_MODULE(LayerNorm);
 class GroupNormImpl : public torch::nn::Module {
  public:
   GroupNormImpl(int64_t groups, int64_t channels, double eps);
-  // x: [N, C, ...] → same shape and dtype (computed in fp32)
-  at::Tensor forward(const at::Tensor& x);
+  // x: [N, C, ...] → same shape and dtype (computed in fp32); silu: x·sigmoid(x) after.
+  // fp32 channels-last input (inference) → channels-last output, otherwise contiguous.
+  at::Tensor forward(const at::Tensor& x, bool silu = false);
   at::Tensor weight, bias;
 
  private:

@@ -88,7 +88,7 @@ at::Tensor UNet2DConditionModelImpl::forward(const at::Tensor& sample_in, const 
     }
     h = block->forward(h, temb, context, skips, upsample_size);
   }
-  return conv_out_(torch::silu(conv_norm_out_(h)));
+  return conv_out_(conv_norm_out_->forward(h, /*silu=*/true)).contiguous();
 }
 
 Result<UNet2DConditionModel> load_unet2d(const std::string& folder) {

@@ -33,9 +33,9 @@ ResnetBlock2DImpl::ResnetBlock2DImpl(int64_t in, int64_t out, int64_t temb_chann
 }
 
 at::Tensor ResnetBlock2DImpl::forward(const at::Tensor& x, const at::Tensor& temb) {
-  auto h = conv1_(torch::silu(norm1_(x)));
+  auto h = conv1_(norm1_->forward(x, /*silu=*/true));
   h = h + time_emb_proj_(torch::silu(temb)).unsqueeze(-1).unsqueeze(-1);
-  h = conv2_(torch::silu(norm2_(h)));  // (dropout: identity at inference)
+  h = conv2_(norm2_->forward(h, /*silu=*/true));  // (dropout: identity at inference)
   auto out = (conv_shortcut_ ? conv_shortcut_(x) : x) + h;
   return output_scale_factor_ == 1.0 ? out : out / output_scale_factor_;
 }
@@ -43,7 +43,8 @@ at::Tensor ResnetBlock2DImpl::forward(const at::Tensor& x, const at::Tensor& tem
 // ---------------------------------------------------------------------------------------------
 // Attention, feed-forward, transformer block
 
-AttentionImpl::AttentionImpl(int64_t query_dim, int64_t context_dim, int64_t heads, int64_t head_dim)
+AttentionImpl::AttentionImpl(int64_t query_dim, int64_t context_dim, int64_t heads,
+                             int64_t head_dim)
     : heads_(heads) {
   const int64_t inner = heads * head_dim;
   to_q_ = register_module("to_q", Linear(query_dim, inner, /*bias=*/false));
@@ -59,7 +60,8 @@ at::Tensor AttentionImpl::forward(const at::Tensor& x, const at::Tensor& context
     return t.view({t.size(0), t.size(1), heads_, -1}).transpose(1, 2);
   };
   auto o = layers::attention(split(to_q_(x)), split(to_k_(context)), split(to_v_(context)));
-  return to_out_[0]->as<layers::LinearImpl>()->forward(o.transpose(1, 2).reshape({x.size(0), x.size(1), -1}));
+  return to_out_[0]->as<layers::LinearImpl>()->forward(
+      o.transpose(1, 2).reshape({x.size(0), x.size(1), -1}));
 }
 
 namespace {
@@ -71,7 +73,7 @@ class GegluImpl : public torch::nn::Module {
   // x: [N, L, dim] → [N, L, inner]
   at::Tensor forward(const at::Tensor& x) {
     auto hg = proj_(x).chunk(2, -1);
-    return hg[0] * torch::gelu(hg[1]);
+    return torch::gelu(hg[1]).mul_(hg[0]);  // in place: one [N, L, inner] buffer, not two
   }
 
  private:
@@ -113,18 +115,22 @@ at::Tensor BasicTransformerBlockImpl::forward(at::Tensor x, const at::Tensor& co
 // Transformer2DModel
 
 Transformer2DModelImpl::Transformer2DModelImpl(int64_t heads, int64_t head_dim, int64_t channels,
-                                               int64_t num_layers, int64_t context_dim, int64_t groups,
-                                               bool linear_projection)
+                                               int64_t num_layers, int64_t context_dim,
+                                               int64_t groups, bool linear_projection)
     : linear_projection_(linear_projection) {
   const int64_t inner = heads * head_dim;
   norm_ = register_module("norm", GroupNorm(groups, channels, 1e-6));
-  if (linear_projection) linear_in_ = register_module("proj_in", Linear(channels, inner));
-  else conv_in_ = register_module("proj_in", Conv2d(channels, inner, 1));
+  if (linear_projection)
+    linear_in_ = register_module("proj_in", Linear(channels, inner));
+  else
+    conv_in_ = register_module("proj_in", Conv2d(channels, inner, 1));
   for (int64_t i = 0; i < num_layers; ++i)
     transformer_blocks_->push_back(BasicTransformerBlock(inner, heads, head_dim, context_dim));
   register_module("transformer_blocks", transformer_blocks_);
-  if (linear_projection) linear_out_ = register_module("proj_out", Linear(inner, channels));
-  else conv_out_ = register_module("proj_out", Conv2d(inner, channels, 1));
+  if (linear_projection)
+    linear_out_ = register_module("proj_out", Linear(inner, channels));
+  else
+    conv_out_ = register_module("proj_out", Conv2d(inner, channels, 1));
 }
 
 at::Tensor Transformer2DModelImpl::forward(const at::Tensor& x, const at::Tensor& context) {
@@ -133,11 +139,12 @@ at::Tensor Transformer2DModelImpl::forward(const at::Tensor& x, const at::Tensor
   auto to_tokens = [&](const at::Tensor& a) {  // [N, C, H, W] → [N, HW, C]
     return a.permute({0, 2, 3, 1}).reshape({n, h * w, a.size(1)});
   };
-  auto to_image = [&](const at::Tensor& a) {  // [N, HW, C] → [N, C, H, W]
-    return a.reshape({n, h, w, a.size(2)}).permute({0, 3, 1, 2}).contiguous();
+  auto to_image = [&](const at::Tensor& a) {  // [N, HW, C] → [N, C, H, W], channels-last memory
+    return a.reshape({n, h, w, a.size(2)}).permute({0, 3, 1, 2});
   };
   t = linear_projection_ ? linear_in_(to_tokens(t)) : to_tokens(conv_in_(t));
-  for (auto& block : *transformer_blocks_) t = block->as<BasicTransformerBlockImpl>()->forward(t, context);
+  for (auto& block : *transformer_blocks_)
+    t = block->as<BasicTransformerBlockImpl>()->forward(t, context);
   t = linear_projection_ ? to_image(linear_out_(t)) : conv_out_(to_image(t));
   return t + x;
 }
@@ -158,8 +165,10 @@ Upsample2DImpl::Upsample2DImpl(int64_t channels) {
   conv_ = register_module("conv", Conv2d(channels, channels, 3, 1, 1));
 }
 
-at::Tensor Upsample2DImpl::forward(const at::Tensor& x, const std::optional<std::vector<int64_t>>& size) {
-  const std::vector<int64_t> out = size ? *size : std::vector<int64_t>{x.size(2) * 2, x.size(3) * 2};
+at::Tensor Upsample2DImpl::forward(const at::Tensor& x,
+                                   const std::optional<std::vector<int64_t>>& size) {
+  const std::vector<int64_t> out =
+      size ? *size : std::vector<int64_t>{x.size(2) * 2, x.size(3) * 2};
   // Nearest-neighbour copies values, so fp32 here (as diffusers does for bf16) changes nothing.
   auto up = x.scalar_type() == torch::kBFloat16
                 ? torch::upsample_nearest2d(x.to(torch::kFloat), out).to(x.scalar_type())
@@ -176,8 +185,8 @@ DownBlockImpl::DownBlockImpl(int64_t in, int64_t out, int64_t num_layers, bool a
   for (int64_t i = 0; i < num_layers; ++i) {
     resnets_->push_back(ResnetBlock2D(i == 0 ? in : out, out, s.temb_channels, s.groups, s.eps));
     if (heads > 0)
-      attentions_->push_back(Transformer2DModel(heads, out / heads, out, transformer_layers, context_dim,
-                                                s.groups, s.linear_projection));
+      attentions_->push_back(Transformer2DModel(heads, out / heads, out, transformer_layers,
+                                                context_dim, s.groups, s.linear_projection));
   }
   if (add_downsample) downsamplers_->push_back(Downsample2D(out, downsample_padding));
   register_module("resnets", resnets_);
@@ -189,7 +198,8 @@ at::Tensor DownBlockImpl::forward(at::Tensor x, const at::Tensor& temb, const at
                                   std::vector<at::Tensor>& skips) {
   for (size_t i = 0; i < resnets_->size(); ++i) {
     x = resnets_[i]->as<ResnetBlock2DImpl>()->forward(x, temb);
-    if (!attentions_->is_empty()) x = attentions_[i]->as<Transformer2DModelImpl>()->forward(x, context);
+    if (!attentions_->is_empty())
+      x = attentions_[i]->as<Transformer2DModelImpl>()->forward(x, context);
     skips.push_back(x);
   }
   for (auto& d : *downsamplers_) {
@@ -199,13 +209,15 @@ at::Tensor DownBlockImpl::forward(at::Tensor x, const at::Tensor& temb, const at
   return x;
 }
 
-MidBlockImpl::MidBlockImpl(int64_t channels, int64_t heads, int64_t transformer_layers, int64_t context_dim,
-                           double output_scale_factor, const BlockSettings& s) {
+MidBlockImpl::MidBlockImpl(int64_t channels, int64_t heads, int64_t transformer_layers,
+                           int64_t context_dim, double output_scale_factor,
+                           const BlockSettings& s) {
   constexpr int64_t kNumLayers = 1;  // diffusers' default for the UNet's mid block
-  resnets_->push_back(ResnetBlock2D(channels, channels, s.temb_channels, s.groups, s.eps, output_scale_factor));
+  resnets_->push_back(
+      ResnetBlock2D(channels, channels, s.temb_channels, s.groups, s.eps, output_scale_factor));
   for (int64_t i = 0; i < kNumLayers; ++i) {
-    attentions_->push_back(Transformer2DModel(heads, channels / heads, channels, transformer_layers, context_dim,
-                                              s.groups, s.linear_projection));
+    attentions_->push_back(Transformer2DModel(heads, channels / heads, channels, transformer_layers,
+                                              context_dim, s.groups, s.linear_projection));
     resnets_->push_back(
         ResnetBlock2D(channels, channels, s.temb_channels, s.groups, s.eps, output_scale_factor));
   }
@@ -222,16 +234,17 @@ at::Tensor MidBlockImpl::forward(at::Tensor x, const at::Tensor& temb, const at:
   return x;
 }
 
-UpBlockImpl::UpBlockImpl(int64_t in, int64_t out, int64_t prev_out, int64_t num_layers, bool add_upsample,
-                         int64_t heads, int64_t transformer_layers, int64_t context_dim,
-                         const BlockSettings& s) {
+UpBlockImpl::UpBlockImpl(int64_t in, int64_t out, int64_t prev_out, int64_t num_layers,
+                         bool add_upsample, int64_t heads, int64_t transformer_layers,
+                         int64_t context_dim, const BlockSettings& s) {
   for (int64_t i = 0; i < num_layers; ++i) {
     const int64_t skip_channels = i == num_layers - 1 ? in : out;
     const int64_t resnet_in = i == 0 ? prev_out : out;
-    resnets_->push_back(ResnetBlock2D(resnet_in + skip_channels, out, s.temb_channels, s.groups, s.eps));
+    resnets_->push_back(
+        ResnetBlock2D(resnet_in + skip_channels, out, s.temb_channels, s.groups, s.eps));
     if (heads > 0)
-      attentions_->push_back(Transformer2DModel(heads, out / heads, out, transformer_layers, context_dim,
-                                                s.groups, s.linear_projection));
+      attentions_->push_back(Transformer2DModel(heads, out / heads, out, transformer_layers,
+                                                context_dim, s.groups, s.linear_projection));
   }
   if (add_upsample) upsamplers_->push_back(Upsample2D(out));
   register_module("resnets", resnets_);
@@ -247,7 +260,8 @@ at::Tensor UpBlockImpl::forward(at::Tensor x, const at::Tensor& temb, const at::
     x = torch::cat({x, skips.back()}, 1);
     skips.pop_back();
     x = resnets_[i]->as<ResnetBlock2DImpl>()->forward(x, temb);
-    if (!attentions_->is_empty()) x = attentions_[i]->as<Transformer2DModelImpl>()->forward(x, context);
+    if (!attentions_->is_empty())
+      x = attentions_[i]->as<Transformer2DModelImpl>()->forward(x, context);
   }
   for (auto& u : *upsamplers_) x = u->as<Upsample2DImpl>()->forward(x, upsample_size);
   return x;
