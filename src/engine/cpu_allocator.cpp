@@ -49,6 +49,11 @@ class CachingCpuAllocator final : public c10::Allocator {
     return s;
   }
 
+  void release_cached() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    while (stats_.cached_bytes > 0) evict_largest();
+  }
+
   static CachingCpuAllocator*& instance() {
     static CachingCpuAllocator* allocator = nullptr;  // never destroyed: tensors may outlive main
     return allocator;
@@ -62,9 +67,11 @@ class CachingCpuAllocator final : public c10::Allocator {
     void* ptr = nullptr;
     {
       std::lock_guard<std::mutex> lock(mutex_);
-      // Best fit: the smallest cached block that holds the request, if it wastes at most half.
+      // Best fit: the smallest cached block that holds the request, if it wastes at most 1/8.
+      // (Half was too much: a model cast to bf16 then sat in its old fp32 blocks, peak RSS +0.9
+      // GB.)
       auto it = free_.lower_bound(size);
-      if (it != free_.end() && it->first <= 2 * size) {
+      if (it != free_.end() && it->first <= size + size / 8) {
         size = it->first;
         ptr = it->second.back();
         it->second.pop_back();
@@ -141,6 +148,10 @@ void install_caching_cpu_allocator() {
     CachingCpuAllocator::instance() = allocator;
     c10::SetCPUAllocator(allocator, /*priority=*/1);
   });
+}
+
+void release_cached_cpu_memory() {
+  if (auto* a = CachingCpuAllocator::instance()) a->release_cached();
 }
 
 CpuAllocatorStats cpu_allocator_stats() {

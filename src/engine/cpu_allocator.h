@@ -18,6 +18,10 @@ namespace pictor::engine {
 // 1 MiB stay with libtorch's default allocator. Set PICTOR_CPU_ALLOCATOR=default to opt out.
 void install_caching_cpu_allocator();
 
+// Unmaps every cached block. For after a phase whose buffers will not come back in the same sizes
+// (loading a model: the fp32 copies freed by a cast to bf16), so that they do not stay resident.
+void release_cached_cpu_memory();
+
 struct CpuAllocatorStats {
   size_t in_use_bytes = 0;  // large blocks held by tensors
   size_t cached_bytes = 0;  // large blocks freed and kept for reuse

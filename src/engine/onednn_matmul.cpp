@@ -1,9 +1,8 @@
 #include "engine/onednn_matmul.h"
 
-#include <oneapi/dnnl/dnnl.hpp>
-
 #include <map>
 #include <mutex>
+#include <oneapi/dnnl/dnnl.hpp>
 #include <stdexcept>
 #include <tuple>
 
@@ -18,25 +17,36 @@ dnnl::engine& cpu_engine() {
   return engine;
 }
 
-DataType data_type(const at::Tensor& t) {
-  switch (t.scalar_type()) {
-    case at::kFloat: return DataType::f32;
-    case at::kBFloat16: return DataType::bf16;
-    default: throw std::invalid_argument("onednn_matmul: fp32 or bf16 tensors only, got " + std::string(c10::toString(t.scalar_type())));
+DataType data_type(at::ScalarType t) {
+  switch (t) {
+    case at::kFloat:
+      return DataType::f32;
+    case at::kBFloat16:
+      return DataType::bf16;
+    default:
+      throw std::invalid_argument("onednn_matmul: fp32 or bf16 tensors only, got " +
+                                  std::string(c10::toString(t)));
   }
 }
 
-dnnl::memory::desc describe(const at::Tensor& t) {
-  return dnnl::memory::desc({t.size(0), t.size(1)}, data_type(t), {t.stride(0), t.stride(1)});
+dnnl::memory::desc describe(const MatrixRef& m) {
+  return dnnl::memory::desc({m.rows, m.cols}, data_type(m.dtype), {m.row_stride, m.col_stride});
+}
+
+MatrixRef ref(const at::Tensor& t) {
+  return {t.data_ptr(), t.size(0), t.size(1), t.stride(0), t.stride(1), t.scalar_type()};
 }
 
 // A primitive is JIT-compiled for one shape, layout and scale; a denoising step repeats a few
 // dozen of them thousands of times, so they are built once.
-using Key = std::tuple<int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, int, int, int, float>;
+using Key = std::tuple<int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t,
+                       int64_t, int, int, int, float>;
 
-dnnl::matmul primitive_for(const at::Tensor& a, const at::Tensor& b, const at::Tensor& c, float alpha) {
-  const Key key{a.size(0), a.size(1), b.size(1), a.stride(0), a.stride(1), b.stride(0), b.stride(1), c.stride(0),
-                c.stride(1), int(a.scalar_type()), int(b.scalar_type()), int(c.scalar_type()), alpha};
+dnnl::matmul primitive_for(const MatrixRef& a, const MatrixRef& b, const MatrixRef& c,
+                           float alpha) {
+  const Key key{a.rows,       a.cols,       b.cols,       a.row_stride, a.col_stride,
+                b.row_stride, b.col_stride, c.row_stride, c.col_stride, int(a.dtype),
+                int(b.dtype), int(c.dtype), alpha};
   static std::mutex mutex;
   static std::map<Key, dnnl::matmul> cache;
   std::lock_guard<std::mutex> lock(mutex);
@@ -44,7 +54,8 @@ dnnl::matmul primitive_for(const at::Tensor& a, const at::Tensor& b, const at::T
   if (it == cache.end()) {
     dnnl::primitive_attr attr;
     if (alpha != 1.0f) attr.set_output_scales(0, {alpha});
-    const dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(describe(a), describe(b), describe(c)), attr, cpu_engine());
+    const dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(describe(a), describe(b), describe(c)),
+                                          attr, cpu_engine());
     it = cache.emplace(key, dnnl::matmul(pd)).first;
   }
   return it->second;
@@ -56,12 +67,20 @@ void onednn_matmul(const at::Tensor& a, const at::Tensor& b, at::Tensor& c, floa
   TORCH_CHECK(a.dim() == 2 && b.dim() == 2 && c.dim() == 2, "onednn_matmul: 2-D tensors");
   TORCH_CHECK(a.size(1) == b.size(0) && c.size(0) == a.size(0) && c.size(1) == b.size(1),
               "onednn_matmul: shapes ", a.sizes(), " x ", b.sizes(), " -> ", c.sizes());
-  TORCH_CHECK(a.device().is_cpu() && b.device().is_cpu() && c.device().is_cpu(), "onednn_matmul: CPU tensors");
+  TORCH_CHECK(a.device().is_cpu() && b.device().is_cpu() && c.device().is_cpu(),
+              "onednn_matmul: CPU tensors");
+  onednn_matmul(ref(a), ref(b), ref(c), alpha);
+}
+
+void onednn_matmul(const MatrixRef& a, const MatrixRef& b, const MatrixRef& c, float alpha) {
+  TORCH_CHECK(a.cols == b.rows && c.rows == a.rows && c.cols == b.cols,
+              "onednn_matmul: shapes do not agree");
   auto prim = primitive_for(a, b, c, alpha);
-  dnnl::stream stream(cpu_engine());
-  dnnl::memory am(describe(a), cpu_engine(), a.data_ptr());
-  dnnl::memory bm(describe(b), cpu_engine(), b.data_ptr());
-  dnnl::memory cm(describe(c), cpu_engine(), c.data_ptr());
+  // One stream per thread: creating it is not free, and a denoising step makes ~10⁴ calls.
+  thread_local dnnl::stream stream(cpu_engine());
+  dnnl::memory am(describe(a), cpu_engine(), a.data);
+  dnnl::memory bm(describe(b), cpu_engine(), b.data);
+  dnnl::memory cm(describe(c), cpu_engine(), c.data);
   prim.execute(stream, {{DNNL_ARG_SRC, am}, {DNNL_ARG_WEIGHTS, bm}, {DNNL_ARG_DST, cm}});
   stream.wait();
 }

@@ -13,4 +13,14 @@ namespace pictor::engine {
 // once; inside an at::parallel_for region each call runs on the calling thread only.
 void onednn_matmul(const at::Tensor& a, const at::Tensor& b, at::Tensor& c, float alpha = 1.0f);
 
+// A 2-D fp32 or bf16 matrix in CPU memory: rows × cols, element (i, j) at data + i·row_stride +
+// j·col_stride (in elements). For inner loops that would otherwise build thousands of tensor views.
+struct MatrixRef {
+  void* data;
+  int64_t rows, cols, row_stride, col_stride;
+  at::ScalarType dtype;
+};
+// c = alpha · a · b, as above, without shape checks beyond the dimensions agreeing.
+void onednn_matmul(const MatrixRef& a, const MatrixRef& b, const MatrixRef& c, float alpha = 1.0f);
+
 }  // namespace pictor::engine

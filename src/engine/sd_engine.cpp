@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <optional>
 
+#include "engine/cpu_allocator.h"
 #include "engine/device.h"
 #include "engine/pipelines/sd_pipeline.h"
 
@@ -27,13 +28,20 @@ std::string dims(int w, int h) { return std::to_string(w) + "x" + std::to_string
 
 // RGB Image → [1, 3, H, W] float in [0, 1].
 at::Tensor image_to_unit(const Image& rgb) {
-  auto t = torch::from_blob(const_cast<uint8_t*>(rgb.pixels.data()), {rgb.height, rgb.width, 3}, torch::kUInt8);
+  auto t = torch::from_blob(const_cast<uint8_t*>(rgb.pixels.data()), {rgb.height, rgb.width, 3},
+                            torch::kUInt8);
   return t.permute({2, 0, 1}).to(torch::kFloat).div(255.0).unsqueeze(0).contiguous();
 }
 
 // [3, H, W] float in [0, 1] → RGB Image (diffusers numpy_to_pil: round(x · 255)).
 Image unit_to_image(const at::Tensor& chw) {
-  auto t = chw.to(torch::kCPU, torch::kFloat).clamp(0, 1).mul(255.0).round().to(torch::kUInt8).permute({1, 2, 0}).contiguous();
+  auto t = chw.to(torch::kCPU, torch::kFloat)
+               .clamp(0, 1)
+               .mul(255.0)
+               .round()
+               .to(torch::kUInt8)
+               .permute({1, 2, 0})
+               .contiguous();
   Image img(int(t.size(1)), int(t.size(0)), 3);
   std::memcpy(img.pixels.data(), t.data_ptr<uint8_t>(), img.pixels.size());
   return img;
@@ -50,11 +58,18 @@ Image change_area(const Image& mask) {
 int round_to(int v, int m) { return std::max(m, int(std::lround(double(v) / m)) * m); }
 
 // Recognised diffusers scheduler classes → sampler.
-std::optional<SdSampler> sampler_of_class(const std::string& cls, bool karras_config, bool* karras) {
+std::optional<SdSampler> sampler_of_class(const std::string& cls, bool karras_config,
+                                          bool* karras) {
   *karras = false;
-  if (cls == "EulerDiscreteScheduler") { *karras = karras_config; return SdSampler::kEuler; }
+  if (cls == "EulerDiscreteScheduler") {
+    *karras = karras_config;
+    return SdSampler::kEuler;
+  }
   if (cls == "EulerAncestralDiscreteScheduler") return SdSampler::kEulerAncestral;
-  if (cls == "DPMSolverMultistepScheduler") { *karras = karras_config; return SdSampler::kDpmpp2m; }
+  if (cls == "DPMSolverMultistepScheduler") {
+    *karras = karras_config;
+    return SdSampler::kDpmpp2m;
+  }
   if (cls == "LCMScheduler") return SdSampler::kLcm;
   return std::nullopt;
 }
@@ -64,7 +79,8 @@ class SdEngine final : public Engine {
   SdEngine(sd::SdModel model, ComputePolicy policy, ModelInfo info)
       : model_(std::move(model)), policy_(policy), info_(std::move(info)) {
     bool karras = false;
-    auto own = sampler_of_class(model_.scheduler_class, model_.scheduler.use_karras_sigmas, &karras);
+    auto own =
+        sampler_of_class(model_.scheduler_class, model_.scheduler.use_karras_sigmas, &karras);
     lcm_ = own && *own == SdSampler::kLcm;
     if (own) {
       sampler_ = *own;
@@ -74,9 +90,12 @@ class SdEngine final : public Engine {
       karras_ = true;
     }
     turbo_ = model_.turbo_like() && !lcm_;
-    if (turbo_) steps_ = {1, 2, 4};
-    else if (lcm_) steps_ = {2, 4, 8};
-    else steps_ = {12, 20, 30};
+    if (turbo_)
+      steps_ = {1, 2, 4};
+    else if (lcm_)
+      steps_ = {2, 4, 8};
+    else
+      steps_ = {12, 20, 30};
     guidance_ = turbo_ ? 0.0 : lcm_ ? 1.0 : 7.5;
   }
 
@@ -85,9 +104,12 @@ class SdEngine final : public Engine {
 
   int steps_for(Quality q) const override {
     switch (q) {
-      case Quality::kLow: return steps_[0];
-      case Quality::kHigh: return steps_[2];
-      default: return steps_[1];
+      case Quality::kLow:
+        return steps_[0];
+      case Quality::kHigh:
+        return steps_[2];
+      default:
+        return steps_[1];
     }
   }
 
@@ -131,11 +153,14 @@ class SdEngine final : public Engine {
       p.sampler = *s;
     }
     p.decoder = decoder_for(req.quality);
-    if (req.decoder == "vae") p.decoder = SdDecoder::kVae;
+    if (req.decoder == "vae")
+      p.decoder = SdDecoder::kVae;
     else if (req.decoder == "taesd") {
       if (!model_.taesd)
-        return invalid_argument("decoder taesd: this model has no TAESD (put a diffusers taesd/ folder inside or next to " +
-                                model_.folder + ")");
+        return invalid_argument(
+            "decoder taesd: this model has no TAESD (put a diffusers taesd/ folder inside or next "
+            "to " +
+            model_.folder + ")");
       p.decoder = SdDecoder::kTaesd;
     } else if (!req.decoder.empty()) {
       return invalid_argument("unknown decoder '" + req.decoder + "' (expected vae or taesd)");
@@ -148,42 +173,54 @@ class SdEngine final : public Engine {
     if (!edit && req.mask) return invalid_argument("a mask needs an input image");
     if (!edit && req.strength > 0) return invalid_argument("strength needs an input image");
     int out_w = req.width, out_h = req.height;
-    if (edit && out_w <= 0 && out_h <= 0) { out_w = req.images[0].width; out_h = req.images[0].height; }
+    if (edit && out_w <= 0 && out_h <= 0) {
+      out_w = req.images[0].width;
+      out_h = req.images[0].height;
+    }
     if (out_w <= 0) out_w = native;
     if (out_h <= 0) out_h = native;
     double shrink = 1.0;
-    if (edit && req.width <= 0 && req.height <= 0 && double(out_w) * out_h > double(native) * native)
+    if (edit && req.width <= 0 && req.height <= 0 &&
+        double(out_w) * out_h > double(native) * native)
       shrink = std::sqrt(double(native) * native / (double(out_w) * out_h));
-    const int work_w = round_to(int(out_w * shrink), scale), work_h = round_to(int(out_h * shrink), scale);
+    const int work_w = round_to(int(out_w * shrink), scale),
+              work_h = round_to(int(out_h * shrink), scale);
     p.width = work_w;
     p.height = work_h;
     if (work_w != out_w || work_h != out_h)
-      result.warnings.push_back("generated at " + dims(work_w, work_h) + " (multiples of " + std::to_string(scale) +
-                                "), resized to " + dims(out_w, out_h));
+      result.warnings.push_back("generated at " + dims(work_w, work_h) + " (multiples of " +
+                                std::to_string(scale) + "), resized to " + dims(out_w, out_h));
 
     Image source;
     if (edit) {
       if (req.images[0].empty()) return invalid_argument("input image 1 is empty");
       if (req.images.size() > 1)
-        result.warnings.push_back("stable diffusion edits the first image; " + std::to_string(req.images.size() - 1) +
-                                  " more ignored");
+        result.warnings.push_back("stable diffusion edits the first image; " +
+                                  std::to_string(req.images.size() - 1) + " more ignored");
       source = convert_channels(req.images[0], 3);
       if (req.strength != -1 && !(req.strength > 0 && req.strength <= 1))
         return invalid_argument("strength must be in (0, 1]");
       if (!req.mask && req.strength <= 0)
-        return unsupported("stable diffusion does not follow edit instructions: give a mask to inpaint, or a strength for image-to-image");
+        return unsupported(
+            "stable diffusion does not follow edit instructions: give a mask to inpaint, or a "
+            "strength for image-to-image");
       p.init_image = image_to_unit(resize_image(source, work_w, work_h)).to(policy_.device);
       p.strength = req.strength > 0 ? req.strength : 1.0;
       if (req.mask) {
         if (req.mask->channels != 4)
-          return invalid_argument("the mask needs an alpha channel: its fully transparent pixels mark the area to change");
+          return invalid_argument(
+              "the mask needs an alpha channel: its fully transparent pixels mark the area to "
+              "change");
         if (req.mask->width != req.images[0].width || req.mask->height != req.images[0].height)
-          return invalid_argument("the mask is " + dims(req.mask->width, req.mask->height) + " but the image is " +
-                                  dims(req.images[0].width, req.images[0].height) + ": they must be the same size");
+          return invalid_argument(
+              "the mask is " + dims(req.mask->width, req.mask->height) + " but the image is " +
+              dims(req.images[0].width, req.images[0].height) + ": they must be the same size");
         Image area = resize_image(change_area(*req.mask), work_w, work_h);
         // Any working pixel the user's hole touches may change.
         p.mask = torch::from_blob(area.pixels.data(), {1, 1, work_h, work_w}, torch::kUInt8)
-                     .gt(0).to(torch::kFloat).to(policy_.device);
+                     .gt(0)
+                     .to(torch::kFloat)
+                     .to(policy_.device);
       }
     }
     if (!req.init_noise.empty()) {
@@ -192,11 +229,13 @@ class SdEngine final : public Engine {
       if (req.init_noise_shape.empty() || count != int64_t(req.init_noise.size()))
         return invalid_argument("init noise: " + std::to_string(req.init_noise.size()) +
                                 " values do not match its shape");
-      p.init_noise = torch::from_blob(const_cast<float*>(req.init_noise.data()), req.init_noise_shape, torch::kFloat)
-                         .clone().to(policy_.device);
+      p.init_noise = torch::from_blob(const_cast<float*>(req.init_noise.data()),
+                                      req.init_noise_shape, torch::kFloat)
+                         .clone()
+                         .to(policy_.device);
       if (p.init_noise.dim() == 4 && p.init_noise.size(0) != req.n)
-        return invalid_argument("init noise holds " + std::to_string(p.init_noise.size(0)) + " images but n is " +
-                                std::to_string(req.n));
+        return invalid_argument("init noise holds " + std::to_string(p.init_noise.size(0)) +
+                                " images but n is " + std::to_string(req.n));
     }
 
     auto out = sd::run_sd_pipeline(model_, p, progress, cancel);
@@ -252,7 +291,8 @@ std::string family_of(const sd::SdModel& m, bool turbo) {
 
 namespace {
 
-Result<std::unique_ptr<Engine>> load_engine(const std::string& path, const LoadOptions& opts, bool single_file) {
+Result<std::unique_ptr<Engine>> load_engine(const std::string& path, const LoadOptions& opts,
+                                            bool single_file) {
   auto t0 = std::chrono::steady_clock::now();
   set_threads(opts.threads);
   try {
@@ -285,7 +325,9 @@ Result<std::unique_ptr<Engine>> load_engine(const std::string& path, const LoadO
     info.native_width = info.native_height = int(model->native_size());
     info.supports_edits = true;
     info.compute = policy.describe() + (policy.dtype == c10::kBFloat16 && !policy.device.is_cuda()
-                                            ? " (text encoder + UNet; VAE fp32)" : "");
+                                            ? " (text encoder + UNet; VAE fp32)"
+                                            : "");
+    release_cached_cpu_memory();  // the fp32 copies a bf16 cast freed
     auto engine = std::make_unique<SdEngine>(std::move(*model), policy, info);
     engine->set_load_seconds(seconds_since(t0));
     return std::unique_ptr<Engine>(std::move(engine));
@@ -300,7 +342,8 @@ Result<std::unique_ptr<Engine>> load_sd_engine(const std::string& path, const Lo
   return load_engine(path, opts, false);
 }
 
-Result<std::unique_ptr<Engine>> load_sd_single_file_engine(const std::string& path, const LoadOptions& opts) {
+Result<std::unique_ptr<Engine>> load_sd_single_file_engine(const std::string& path,
+                                                           const LoadOptions& opts) {
   return load_engine(path, opts, true);
 }
 

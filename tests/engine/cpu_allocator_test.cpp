@@ -30,9 +30,12 @@ TEST(CachingCpuAllocator, ReusesFreedLargeBlocksAndKeepsWithinItsPeak) {
   const auto after = cpu_allocator_stats();
   EXPECT_EQ(after.misses, before.misses) << "the same size is served from the cache";
   EXPECT_EQ(after.hits, before.hits + 5);
-  // A slightly smaller request takes the cached block (best fit, at most half wasted).
-  { auto smaller = mib_tensor(20); }
+  // A slightly smaller request takes the cached block (best fit, at most 1/8 wasted); one half
+  // the size does not (a bf16 copy must not sit in its fp32 original's block).
+  { auto smaller = mib_tensor(22); }
   EXPECT_EQ(cpu_allocator_stats().misses, after.misses);
+  { auto half = mib_tensor(12); }
+  EXPECT_EQ(cpu_allocator_stats().misses, after.misses + 1);
 
   // Sizes that never repeat: the mapped total (in use + cached) stays within the peak in use.
   std::vector<at::Tensor> held;
@@ -42,6 +45,12 @@ TEST(CachingCpuAllocator, ReusesFreedLargeBlocksAndKeepsWithinItsPeak) {
     const auto s = cpu_allocator_stats();
     EXPECT_LE(s.in_use_bytes + s.cached_bytes, s.peak_in_use_bytes);
   }
+  held.clear();
+  EXPECT_GT(cpu_allocator_stats().cached_bytes, 0u);
+  release_cached_cpu_memory();
+  EXPECT_EQ(cpu_allocator_stats().cached_bytes, 0u);
+  { auto again = mib_tensor(24); }  // a miss now, and cached again afterwards
+  EXPECT_EQ(cpu_allocator_stats().cached_bytes, size_t(24 * kMiB));
 }
 
 TEST(CachingCpuAllocator, SmallTensorsAndRawScratchBuffersOfBothKinds) {

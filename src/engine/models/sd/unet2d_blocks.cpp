@@ -2,6 +2,8 @@
 
 #include <torch/torch.h>
 
+#include "engine/ops.h"
+
 namespace pictor::engine::sd::unet {
 
 using layers::Conv2d;
@@ -72,8 +74,21 @@ class GegluImpl : public torch::nn::Module {
   GegluImpl(int64_t dim, int64_t inner) { proj_ = register_module("proj", Linear(dim, inner * 2)); }
   // x: [N, L, dim] → [N, L, inner]
   at::Tensor forward(const at::Tensor& x) {
-    auto hg = proj_(x).chunk(2, -1);
-    return torch::gelu(hg[1]).mul_(hg[0]);  // in place: one [N, L, inner] buffer, not two
+    if (torch::GradMode::is_enabled()) {
+      auto hg = proj_(x).chunk(2, -1);
+      return hg[0] * torch::gelu(hg[1]);
+    }
+    // Inference: the two halves as two products, so that each lands in its own contiguous
+    // buffer. torch's gelu on the strided half of one [N, L, 2·inner] output ran ~5x slower than
+    // on contiguous memory (a UNet step spent 0.28 s in it).
+    const int64_t inner = proj_->weight.size(0) / 2;
+    auto hidden =
+        linear_in_row_blocks(x, proj_->weight.slice(0, 0, inner),
+                             proj_->bias.defined() ? proj_->bias.slice(0, 0, inner) : at::Tensor());
+    auto gate =
+        linear_in_row_blocks(x, proj_->weight.slice(0, inner),
+                             proj_->bias.defined() ? proj_->bias.slice(0, inner) : at::Tensor());
+    return at::gelu_(gate).mul_(hidden);  // in place: no third buffer
   }
 
  private:
