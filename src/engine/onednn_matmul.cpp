@@ -40,13 +40,17 @@ MatrixRef ref(const at::Tensor& t) {
 // A primitive is JIT-compiled for one shape, layout and scale; a denoising step repeats a few
 // dozen of them thousands of times, so they are built once.
 using Key = std::tuple<int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t,
-                       int64_t, int, int, int, float>;
+                       int64_t, int, int, int, float, bool>;
 
-dnnl::matmul primitive_for(const MatrixRef& a, const MatrixRef& b, const MatrixRef& c,
-                           float alpha) {
+dnnl::memory::desc bias_desc(int64_t n) {
+  return dnnl::memory::desc({1, n}, DataType::f32, dnnl::memory::format_tag::ab);
+}
+
+dnnl::matmul primitive_for(const MatrixRef& a, const MatrixRef& b, const MatrixRef& c, float alpha,
+                           bool has_bias) {
   const Key key{a.rows,       a.cols,       b.cols,       a.row_stride, a.col_stride,
                 b.row_stride, b.col_stride, c.row_stride, c.col_stride, int(a.dtype),
-                int(b.dtype), int(c.dtype), alpha};
+                int(b.dtype), int(c.dtype), alpha,        has_bias};
   static std::mutex mutex;
   static std::map<Key, dnnl::matmul> cache;
   std::lock_guard<std::mutex> lock(mutex);
@@ -54,8 +58,10 @@ dnnl::matmul primitive_for(const MatrixRef& a, const MatrixRef& b, const MatrixR
   if (it == cache.end()) {
     dnnl::primitive_attr attr;
     if (alpha != 1.0f) attr.set_output_scales(0, {alpha});
-    const dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(describe(a), describe(b), describe(c)),
-                                          attr, cpu_engine());
+    const auto desc =
+        has_bias ? dnnl::matmul::desc(describe(a), describe(b), bias_desc(b.cols), describe(c))
+                 : dnnl::matmul::desc(describe(a), describe(b), describe(c));
+    const dnnl::matmul::primitive_desc pd(desc, attr, cpu_engine());
     it = cache.emplace(key, dnnl::matmul(pd)).first;
   }
   return it->second;
@@ -69,19 +75,27 @@ void onednn_matmul(const at::Tensor& a, const at::Tensor& b, at::Tensor& c, floa
               "onednn_matmul: shapes ", a.sizes(), " x ", b.sizes(), " -> ", c.sizes());
   TORCH_CHECK(a.device().is_cpu() && b.device().is_cpu() && c.device().is_cpu(),
               "onednn_matmul: CPU tensors");
-  onednn_matmul(ref(a), ref(b), ref(c), alpha);
+  onednn_matmul(ref(a), ref(b), ref(c), alpha, nullptr);
 }
 
-void onednn_matmul(const MatrixRef& a, const MatrixRef& b, const MatrixRef& c, float alpha) {
+void onednn_matmul(const MatrixRef& a, const MatrixRef& b, const MatrixRef& c, float alpha,
+                   const float* bias) {
   TORCH_CHECK(a.cols == b.rows && c.rows == a.rows && c.cols == b.cols,
               "onednn_matmul: shapes do not agree");
-  auto prim = primitive_for(a, b, c, alpha);
+  auto prim = primitive_for(a, b, c, alpha, bias != nullptr);
   // One stream per thread: creating it is not free, and a denoising step makes ~10⁴ calls.
   thread_local dnnl::stream stream(cpu_engine());
   dnnl::memory am(describe(a), cpu_engine(), a.data);
   dnnl::memory bm(describe(b), cpu_engine(), b.data);
   dnnl::memory cm(describe(c), cpu_engine(), c.data);
-  prim.execute(stream, {{DNNL_ARG_SRC, am}, {DNNL_ARG_WEIGHTS, bm}, {DNNL_ARG_DST, cm}});
+  if (bias != nullptr) {
+    dnnl::memory biasm(bias_desc(b.cols), cpu_engine(), const_cast<float*>(bias));
+    prim.execute(
+        stream,
+        {{DNNL_ARG_SRC, am}, {DNNL_ARG_WEIGHTS, bm}, {DNNL_ARG_BIAS, biasm}, {DNNL_ARG_DST, cm}});
+  } else {
+    prim.execute(stream, {{DNNL_ARG_SRC, am}, {DNNL_ARG_WEIGHTS, bm}, {DNNL_ARG_DST, cm}});
+  }
   stream.wait();
 }
 

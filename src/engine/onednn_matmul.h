@@ -20,7 +20,10 @@ struct MatrixRef {
   int64_t rows, cols, row_stride, col_stride;
   at::ScalarType dtype;
 };
-// c = alpha · a · b, as above, without shape checks beyond the dimensions agreeing.
-void onednn_matmul(const MatrixRef& a, const MatrixRef& b, const MatrixRef& c, float alpha = 1.0f);
+// c = alpha · a · b (+ bias[j] on every row: fp32, b.cols values, or nullptr), as above, without
+// shape checks beyond the dimensions agreeing. The bias is added in the product's epilogue, to the
+// same fp32 sum a separate add would see: the same bits, one pass over c fewer.
+void onednn_matmul(const MatrixRef& a, const MatrixRef& b, const MatrixRef& c, float alpha = 1.0f,
+                   const float* bias = nullptr);
 
 }  // namespace pictor::engine

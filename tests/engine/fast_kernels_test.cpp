@@ -10,6 +10,7 @@
 #include "engine/group_norm_nhwc.h"
 #include "engine/onednn_conv.h"
 #include "engine/onednn_matmul.h"
+#include "engine/ops.h"
 
 namespace pictor::engine {
 namespace {
@@ -180,6 +181,36 @@ TEST(GroupNormNhwc, MatchesTorchAndGivesTheSameBitsForOneAndTwoThreads) {
     by_threads[threads - 1] = out;
   }
   EXPECT_TRUE(torch::equal(by_threads[0], by_threads[1]));
+}
+
+}  // namespace
+}  // namespace pictor::engine
+
+namespace pictor::engine {
+namespace {
+
+// The fp32 linear layer's row blocks add the bias inside oneDNN's product: the same bits as the
+// product followed by a separate add, and close to double precision; strided weight rows (the
+// GEGLU halves are slices of one weight) work too.
+TEST(LinearInRowBlocks, FusedBiasMatchesProductThenAdd) {
+  torch::manual_seed(4);
+  auto x = torch::randn({2, 100, 48});  // 200 rows: three blocks of 64 and one of 8
+  auto w_full = torch::randn({2 * 36, 48}), b_full = torch::randn({2 * 36});
+  auto w = w_full.slice(0, 36), b = b_full.slice(0, 36);
+  auto out = linear_in_row_blocks(x, w, b);
+  ASSERT_EQ(out.sizes(), (std::vector<int64_t>{2, 100, 36}));
+  auto rows = x.reshape({-1, 48});
+  auto expected = torch::empty({200, 36});
+  for (int64_t r0 = 0; r0 < 200; r0 += 64) {
+    auto dst = expected.slice(0, r0, std::min<int64_t>(200, r0 + 64));
+    onednn_matmul(rows.slice(0, r0, std::min<int64_t>(200, r0 + 64)), w.t(), dst);
+    dst.add_(b);
+  }
+  EXPECT_TRUE(torch::equal(out.reshape({200, 36}), expected))
+      << max_abs_diff(out.reshape({200, 36}), expected);
+  EXPECT_LT(max_abs_diff(out, torch::linear(x.to(torch::kDouble), w.to(torch::kDouble),
+                                            b.to(torch::kDouble))),
+            1e-4);
 }
 
 }  // namespace
