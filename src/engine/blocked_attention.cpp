@@ -55,8 +55,7 @@ at::Tensor blocked_attention(const at::Tensor& q, const at::Tensor& k, const at:
       const MatrixRef om{
           op + ((b * lq + r0) * heads + h) * dv, rows, dv, heads * dv, 1, at::kFloat};  // [rows, D]
       onednn_matmul(qm, kt, s, float(scale));
-      auto st = scores.slice(0, 0, rows);
-      at::_softmax_out(st, st, -1, false);  // in place
+      onednn_softmax_rows(scores.data_ptr<float>(), rows, lk);  // in place
       onednn_matmul(s, vm, om);
     }
   });

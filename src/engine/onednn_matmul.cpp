@@ -29,6 +29,12 @@ DataType data_type(at::ScalarType t) {
   }
 }
 
+// One stream per thread: creating it is not free, and a denoising step makes ~10⁴ calls.
+dnnl::stream& thread_stream() {
+  thread_local dnnl::stream stream(cpu_engine());
+  return stream;
+}
+
 dnnl::memory::desc describe(const MatrixRef& m) {
   return dnnl::memory::desc({m.rows, m.cols}, data_type(m.dtype), {m.row_stride, m.col_stride});
 }
@@ -83,8 +89,7 @@ void onednn_matmul(const MatrixRef& a, const MatrixRef& b, const MatrixRef& c, f
   TORCH_CHECK(a.cols == b.rows && c.rows == a.rows && c.cols == b.cols,
               "onednn_matmul: shapes do not agree");
   auto prim = primitive_for(a, b, c, alpha, bias != nullptr);
-  // One stream per thread: creating it is not free, and a denoising step makes ~10⁴ calls.
-  thread_local dnnl::stream stream(cpu_engine());
+  dnnl::stream& stream = thread_stream();
   dnnl::memory am(describe(a), cpu_engine(), a.data);
   dnnl::memory bm(describe(b), cpu_engine(), b.data);
   dnnl::memory cm(describe(c), cpu_engine(), c.data);
@@ -96,6 +101,27 @@ void onednn_matmul(const MatrixRef& a, const MatrixRef& b, const MatrixRef& c, f
   } else {
     prim.execute(stream, {{DNNL_ARG_SRC, am}, {DNNL_ARG_WEIGHTS, bm}, {DNNL_ARG_DST, cm}});
   }
+  stream.wait();
+}
+
+void onednn_softmax_rows(float* data, int64_t rows, int64_t cols) {
+  dnnl::softmax_forward prim;
+  const dnnl::memory::desc desc({rows, cols}, DataType::f32, dnnl::memory::format_tag::ab);
+  {
+    static std::mutex mutex;
+    static std::map<std::pair<int64_t, int64_t>, dnnl::softmax_forward> cache;
+    std::lock_guard<std::mutex> lock(mutex);
+    auto it = cache.find({rows, cols});
+    if (it == cache.end()) {
+      const dnnl::softmax_forward::primitive_desc pd(
+          dnnl::softmax_forward::desc(dnnl::prop_kind::forward_inference, desc, 1), cpu_engine());
+      it = cache.emplace(std::make_pair(rows, cols), dnnl::softmax_forward(pd)).first;
+    }
+    prim = it->second;
+  }
+  dnnl::stream& stream = thread_stream();
+  dnnl::memory m(desc, cpu_engine(), data);
+  prim.execute(stream, {{DNNL_ARG_SRC, m}, {DNNL_ARG_DST, m}});
   stream.wait();
 }
 

@@ -26,4 +26,8 @@ struct MatrixRef {
 void onednn_matmul(const MatrixRef& a, const MatrixRef& b, const MatrixRef& c, float alpha = 1.0f,
                    const float* bias = nullptr);
 
+// In place: each row of data[rows, cols] (fp32, contiguous rows) becomes its softmax. oneDNN's
+// AVX-512 kernel; a row's result does not depend on the thread count.
+void onednn_softmax_rows(float* data, int64_t rows, int64_t cols);
+
 }  // namespace pictor::engine
