@@ -4,8 +4,9 @@
 // Why: a denoising step allocates and frees the same activation sizes (21–84 MB at 512²) every
 // layer. glibc serves blocks over 32 MB with a fresh mmap and unmaps them on free, so each one
 // is page-faulted and zeroed by the kernel again (measured A/B, same build: SD UNet step
-// 4.2–4.8 → 3.9–4.3 s, TAESD decode 0.65–0.83 → 0.51–0.54 s; docs/benchmarks.md). Here freed large blocks are kept and handed out again
-// for the same (rounded) size, in transparent huge pages where the kernel allows them.
+// 4.2–4.8 → 3.9–4.3 s, TAESD decode 0.65–0.83 → 0.51–0.54 s; docs/benchmarks.md). Here freed
+// large blocks (8 MiB and more) are kept and handed out again for the same or a slightly smaller
+// (rounded) size, in transparent huge pages where the kernel allows them.
 //
 // Memory bound: the blocks the allocator holds (in use + cached) never exceed the most it ever
 // had in use at once; a request that does not fit evicts cached blocks first. So peak RSS does not
@@ -15,7 +16,7 @@
 namespace pictor::engine {
 
 // Installs the allocator as libtorch's CPU allocator (once; later calls do nothing). Blocks under
-// 1 MiB stay with libtorch's default allocator. Set PICTOR_CPU_ALLOCATOR=default to opt out.
+// 8 MiB stay with libtorch's default allocator. Set PICTOR_CPU_ALLOCATOR=default to opt out.
 void install_caching_cpu_allocator();
 
 // Unmaps every cached block. For after a phase whose buffers will not come back in the same sizes

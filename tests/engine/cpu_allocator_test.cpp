@@ -58,6 +58,7 @@ TEST(CachingCpuAllocator, SmallTensorsAndRawScratchBuffersOfBothKinds) {
   const auto before = cpu_allocator_stats();
   auto small = torch::arange(1000, torch::kFloat);  // 4 KB: the default allocator's
   EXPECT_EQ(small.sum().item<double>(), 999.0 * 1000 / 2);
+  { auto below = mib_tensor(4); }  // under the 8 MiB threshold: the default allocator's too
   EXPECT_EQ(cpu_allocator_stats().misses + cpu_allocator_stats().hits, before.misses + before.hits);
   // libtorch frees raw_allocate()d scratch through raw_deleter(): both sizes must come back.
   c10::Allocator* a = c10::GetCPUAllocator();
