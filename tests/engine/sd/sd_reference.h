@@ -2,7 +2,7 @@
 // Helpers for the SD golden tests: reference tensors from tests/fixtures/sd-tiny-A/reference and
 // the README's component tolerance, max|c - ref| <= 1e-4 * max(1, max|ref|).
 #include <gtest/gtest.h>
-#include <torch/torch.h>
+#include <ATen/ATen.h>
 
 #include <algorithm>
 #include <cstdio>
@@ -34,7 +34,7 @@ inline at::Tensor input(const std::string& name) { return reference_tensor("inpu
 inline at::Tensor ref(const std::string& name) { return reference_tensor("refs_float32.safetensors", name); }
 
 inline double max_abs_diff(const at::Tensor& a, const at::Tensor& b) {
-  return (a.to(torch::kDouble) - b.to(torch::kDouble)).abs().max().item<double>();
+  return (a.to(at::kDouble) - b.to(at::kDouble)).abs().max().item<double>();
 }
 
 // Checks `got` against `want` within rel * max(1, max|want|) and prints the measured error.
@@ -66,7 +66,7 @@ inline void write_broken_copy(const std::string& src, const std::string& dst, co
   for (const auto& t : (*f)->tensors()) {
     if (t.name == drop) continue;
     if (t.name == reshape) {
-      add_tensor(w, t.name, torch::zeros(shape));
+      add_tensor(w, t.name, at::zeros(shape));
       continue;
     }
     w.add(t.name, t.dtype, t.shape, std::span<const uint8_t>(t.data, t.nbytes));
