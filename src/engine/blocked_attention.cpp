@@ -46,7 +46,7 @@ at::Tensor blocked_attention(const at::Tensor& q, const at::Tensor& k, const at:
     auto scores = at::empty({kQueryBlock, lk}, qf.options());  // this thread's scratch
     for (int64_t i = begin; i < std::min(end, bh * blocks); ++i) {
       // Raw matrix references: tensor views here cost ~10 µs of bookkeeping per block.
-      const int64_t b = i / blocks / heads, h = i / blocks % heads, head = i / blocks;
+      const int64_t head = i / blocks, b = head / heads, h = head % heads;
       const int64_t r0 = (i % blocks) * kQueryBlock, rows = std::min(lq, r0 + kQueryBlock) - r0;
       const MatrixRef s{scores.data_ptr(), rows, lk, lk, 1, at::kFloat};               // [rows, Lk]
       const MatrixRef qm{qp + (head * lq + r0) * dim, rows, dim, dim, 1, at::kFloat};  // [rows, D]

@@ -14,11 +14,18 @@ constexpr int64_t kChunks = 64;  // fixed, whatever the thread count
 
 }  // namespace
 
-at::Tensor group_norm_nhwc(const at::Tensor& x, int64_t groups, const at::Tensor& weight, const at::Tensor& bias,
-                           double eps, bool silu) {
-  TORCH_CHECK(x.dim() == 4 && x.scalar_type() == at::kFloat && x.device().is_cpu(), "group_norm_nhwc: fp32 CPU [N, C, H, W]");
+bool group_norm_nhwc_applies(const at::Tensor& x) {
+  return !at::GradMode::is_enabled() && x.device().is_cpu() && x.scalar_type() == at::kFloat &&
+         x.dim() == 4 && x.is_contiguous(at::MemoryFormat::ChannelsLast) && !x.is_contiguous();
+}
+
+at::Tensor group_norm_nhwc(const at::Tensor& x, int64_t groups, const at::Tensor& weight,
+                           const at::Tensor& bias, double eps, bool silu) {
+  TORCH_CHECK(x.dim() == 4 && x.scalar_type() == at::kFloat && x.device().is_cpu(),
+              "group_norm_nhwc: fp32 CPU [N, C, H, W]");
   const int64_t n = x.size(0), c = x.size(1), pixels = x.size(2) * x.size(3);
-  TORCH_CHECK(groups > 0 && c % groups == 0, "group_norm_nhwc: ", c, " channels in ", groups, " groups");
+  TORCH_CHECK(groups > 0 && c % groups == 0, "group_norm_nhwc: ", c, " channels in ", groups,
+              " groups");
   const int64_t per_group = c / groups;
   auto in = x.contiguous(at::MemoryFormat::ChannelsLast);
   auto out = at::empty_like(in, at::MemoryFormat::ChannelsLast);
@@ -31,7 +38,8 @@ at::Tensor group_norm_nhwc(const at::Tensor& x, int64_t groups, const at::Tensor
   at::parallel_for(0, n * kChunks, 1, [&](int64_t begin, int64_t end) {
     std::vector<float> s(c), q(c);
     for (int64_t item = begin; item < end; ++item) {
-      const int64_t img = item / kChunks, p0 = (item % kChunks) * chunk, p1 = std::min(pixels, p0 + chunk);
+      const int64_t img = item / kChunks, p0 = (item % kChunks) * chunk,
+                    p1 = std::min(pixels, p0 + chunk);
       double* acc = partial.data() + item * c * 2;
       // float sums over at most 64 pixels at a time, then into double: fast and accurate.
       for (int64_t pb = p0; pb < p1; pb += 64) {

@@ -9,7 +9,12 @@ namespace pictor::engine {
 
 // x: [N, C, H, W] fp32 CPU (any memory format; channels-last is the fast one), weight/bias: [C]
 // fp32 or undefined → [N, C, H, W] fp32, channels-last memory. silu: apply x·sigmoid(x) after.
-at::Tensor group_norm_nhwc(const at::Tensor& x, int64_t groups, const at::Tensor& weight, const at::Tensor& bias,
-                           double eps, bool silu);
+// True where group_norm_nhwc is the path to take: inference (grad mode off) on fp32 CPU
+// activations held channels-last (what packed convolutions return). Other inputs go to torch's
+// group norm in NCHW memory (its channels-last kernel splits sums by thread count).
+bool group_norm_nhwc_applies(const at::Tensor& x);
+
+at::Tensor group_norm_nhwc(const at::Tensor& x, int64_t groups, const at::Tensor& weight,
+                           const at::Tensor& bias, double eps, bool silu);
 
 }  // namespace pictor::engine

@@ -3,7 +3,8 @@
 // Why not at::mm: on this project's CPUs fp32 at::mm goes to OpenBLAS, whose kernels are the
 // slowest path here (an environment may pin them to SSE3-era cores), and bf16 at::mm can only
 // write bf16. oneDNN runs fp32 and bf16 on AVX-512 (bf16 via VDPBF16PS) and writes fp32 from
-// bf16 inputs, so attention scores keep fp32 precision.
+// bf16 inputs, so attention scores keep fp32 precision. Also the row softmax that attention
+// runs between its two products (same engine and per-thread stream).
 #include <ATen/ATen.h>
 
 namespace pictor::engine {

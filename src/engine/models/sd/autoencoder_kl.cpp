@@ -113,8 +113,7 @@ nn::GroupNorm group_norm(int64_t groups, int64_t ch) {
 // them): engine/group_norm_nhwc keeps the layout and is thread-count independent. Other inputs
 // (training, bf16 convs, other devices) take torch's group norm.
 at::Tensor norm(nn::GroupNorm& gn, const at::Tensor& x, bool silu) {
-  if (!torch::GradMode::is_enabled() && x.device().is_cpu() && x.scalar_type() == torch::kFloat &&
-      x.is_contiguous(at::MemoryFormat::ChannelsLast) && !x.is_contiguous())
+  if (group_norm_nhwc_applies(x))
     return group_norm_nhwc(x, gn->options.num_groups(), gn->weight, gn->bias, gn->options.eps(), silu);
   auto y = gn(x.contiguous());
   return silu ? torch::silu(y) : y;

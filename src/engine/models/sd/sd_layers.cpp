@@ -63,9 +63,7 @@ GroupNormImpl::GroupNormImpl(int64_t groups, int64_t channels, double eps)
 
 at::Tensor GroupNormImpl::forward(const at::Tensor& x, bool silu) {
   // fp32 channels-last activations (what packed convolutions return) stay channels-last.
-  if (!torch::GradMode::is_enabled() && x.device().is_cpu() && x.scalar_type() == torch::kFloat &&
-      weight.scalar_type() == torch::kFloat && x.dim() == 4 &&
-      x.is_contiguous(at::MemoryFormat::ChannelsLast) && !x.is_contiguous())
+  if (group_norm_nhwc_applies(x) && weight.scalar_type() == torch::kFloat)
     return group_norm_nhwc(x, groups_, weight, bias, eps_, silu);
   // torch's channels-last group norm splits its sums by thread count: NCHW memory first.
   auto y = x.scalar_type() == torch::kFloat && weight.scalar_type() == torch::kFloat
