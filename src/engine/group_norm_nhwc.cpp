@@ -12,25 +12,29 @@ namespace {
 
 constexpr int64_t kChunks = 64;  // fixed, whatever the thread count
 
+bool supported_dtype(at::ScalarType t) { return t == at::kFloat || t == at::kBFloat16; }
+
 }  // namespace
 
 bool group_norm_nhwc_applies(const at::Tensor& x) {
-  return !at::GradMode::is_enabled() && x.device().is_cpu() && x.scalar_type() == at::kFloat &&
+  return !at::GradMode::is_enabled() && x.device().is_cpu() && supported_dtype(x.scalar_type()) &&
          x.dim() == 4 && x.is_contiguous(at::MemoryFormat::ChannelsLast) && !x.is_contiguous();
 }
 
-at::Tensor group_norm_nhwc(const at::Tensor& x, int64_t groups, const at::Tensor& weight,
-                           const at::Tensor& bias, double eps, bool silu) {
-  TORCH_CHECK(x.dim() == 4 && x.scalar_type() == at::kFloat && x.device().is_cpu(),
-              "group_norm_nhwc: fp32 CPU [N, C, H, W]");
+namespace {
+
+// T: float or c10::BFloat16 (read as float; sums and the affine map in fp32 / double).
+template <class T>
+at::Tensor group_norm_nhwc_typed(const at::Tensor& x, int64_t groups, const at::Tensor& weight,
+                                 const at::Tensor& bias, double eps, bool silu) {
   const int64_t n = x.size(0), c = x.size(1), pixels = x.size(2) * x.size(3);
   TORCH_CHECK(groups > 0 && c % groups == 0, "group_norm_nhwc: ", c, " channels in ", groups,
               " groups");
   const int64_t per_group = c / groups;
   auto in = x.contiguous(at::MemoryFormat::ChannelsLast);
   auto out = at::empty_like(in, at::MemoryFormat::ChannelsLast);
-  const float* src = in.data_ptr<float>();
-  float* dst = out.data_ptr<float>();
+  const T* src = in.data_ptr<T>();
+  T* dst = out.data_ptr<T>();
 
   // Per (image, chunk) and channel: sum and sum of squares, in double. [N, chunks, C, 2]
   const int64_t chunk = (pixels + kChunks - 1) / kChunks;
@@ -46,10 +50,11 @@ at::Tensor group_norm_nhwc(const at::Tensor& x, int64_t groups, const at::Tensor
         std::fill(s.begin(), s.end(), 0.0f);
         std::fill(q.begin(), q.end(), 0.0f);
         for (int64_t p = pb; p < std::min(p1, pb + 64); ++p) {
-          const float* row = src + (img * pixels + p) * c;
+          const T* row = src + (img * pixels + p) * c;
           for (int64_t ch = 0; ch < c; ++ch) {
-            s[ch] += row[ch];
-            q[ch] += row[ch] * row[ch];
+            const float v = float(row[ch]);
+            s[ch] += v;
+            q[ch] += v * v;
           }
         }
         for (int64_t ch = 0; ch < c; ++ch) {
@@ -87,13 +92,24 @@ at::Tensor group_norm_nhwc(const at::Tensor& x, int64_t groups, const at::Tensor
     for (int64_t row = begin; row < end; ++row) {
       const float* a = scale.data() + (row / pixels) * c;
       const float* sh = shift.data() + (row / pixels) * c;
-      const float* xi = src + row * c;
-      float* yo = dst + row * c;
-      for (int64_t ch = 0; ch < c; ++ch) yo[ch] = xi[ch] * a[ch] + sh[ch];
+      const T* xi = src + row * c;
+      T* yo = dst + row * c;
+      for (int64_t ch = 0; ch < c; ++ch) yo[ch] = T(float(xi[ch]) * a[ch] + sh[ch]);
     }
   });
   if (silu) at::silu_(out);  // torch's vectorised exp; element-wise, so thread-count independent
   return out;
+}
+
+}  // namespace
+
+at::Tensor group_norm_nhwc(const at::Tensor& x, int64_t groups, const at::Tensor& weight,
+                           const at::Tensor& bias, double eps, bool silu) {
+  TORCH_CHECK(x.dim() == 4 && supported_dtype(x.scalar_type()) && x.device().is_cpu(),
+              "group_norm_nhwc: fp32 or bf16 CPU [N, C, H, W]");
+  return x.scalar_type() == at::kFloat
+             ? group_norm_nhwc_typed<float>(x, groups, weight, bias, eps, silu)
+             : group_norm_nhwc_typed<c10::BFloat16>(x, groups, weight, bias, eps, silu);
 }
 
 }  // namespace pictor::engine

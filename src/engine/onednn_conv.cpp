@@ -36,30 +36,39 @@ bool packed_conv_available() {
   return available;
 }
 
-PackedConv2d::PackedConv2d(const at::Tensor& weight, const at::Tensor& bias, int64_t stride, int64_t padding)
-    : weight_(weight.detach().to(at::kFloat).contiguous()),
+PackedConv2d::PackedConv2d(const at::Tensor& weight, const at::Tensor& bias, int64_t stride, int64_t padding,
+                           at::ScalarType compute)
+    : weight_(weight.detach().to(compute).contiguous()),
       bias_(bias.defined() ? bias.detach().to(at::kFloat).contiguous() : at::zeros({weight.size(0)}, at::kFloat)),
       stride_(stride),
-      padding_(padding) {}
+      padding_(padding),
+      compute_(compute) {
+  TORCH_CHECK(compute == at::kFloat || compute == at::kBFloat16, "PackedConv2d: fp32 or bf16 compute");
+}
 
 PackedConv2d::~PackedConv2d() = default;
 
-at::Tensor PackedConv2d::forward(const at::Tensor& x) {
-  TORCH_CHECK(x.dim() == 4 && x.size(1) == weight_.size(1) && x.scalar_type() == at::kFloat && x.device().is_cpu(),
-              "PackedConv2d: expected fp32 CPU [N, ", weight_.size(1), ", H, W], got ", x.sizes(), " ", x.scalar_type());
+at::Tensor PackedConv2d::forward(const at::Tensor& x, at::ScalarType out_dtype) {
+  const auto is_float = [](at::ScalarType t) { return t == at::kFloat || t == at::kBFloat16; };
+  TORCH_CHECK(x.dim() == 4 && x.size(1) == weight_.size(1) && is_float(x.scalar_type()) && is_float(out_dtype) &&
+                  x.device().is_cpu(),
+              "PackedConv2d: expected fp32/bf16 CPU [N, ", weight_.size(1), ", H, W], got ", x.sizes(), " ",
+              x.scalar_type());
   const int64_t n = x.size(0), h = x.size(2), w = x.size(3);
+  const auto compute_type = compute_ == at::kFloat ? DataType::f32 : DataType::bf16;
+  const auto out_type = out_dtype == at::kFloat ? DataType::f32 : DataType::bf16;
   std::shared_ptr<Plan> plan;
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    auto& slot = plans_[{n, h, w}];
+    auto& slot = plans_[{n, h, w, int(out_dtype)}];
     if (!slot) {
       auto p = std::make_shared<Plan>();
       const int64_t o = weight_.size(0), c = weight_.size(1), kh = weight_.size(2), kw = weight_.size(3);
       p->out_h = (h + 2 * padding_ - kh) / stride_ + 1;
       p->out_w = (w + 2 * padding_ - kw) / stride_ + 1;
-      p->src = dnnl::memory::desc({n, c, h, w}, DataType::f32, Tag::nhwc);
-      p->dst = dnnl::memory::desc({n, o, p->out_h, p->out_w}, DataType::f32, Tag::nhwc);
-      const dnnl::memory::desc weights_any({o, c, kh, kw}, DataType::f32, Tag::any);
+      p->src = dnnl::memory::desc({n, c, h, w}, compute_type, Tag::nhwc);
+      p->dst = dnnl::memory::desc({n, o, p->out_h, p->out_w}, out_type, Tag::nhwc);
+      const dnnl::memory::desc weights_any({o, c, kh, kw}, compute_type, Tag::any);
       const dnnl::memory::desc bias_desc({o}, DataType::f32, Tag::x);
       const dnnl::convolution_forward::primitive_desc pd(
           dnnl::convolution_forward::desc(dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct,
@@ -72,7 +81,7 @@ at::Tensor PackedConv2d::forward(const at::Tensor& x) {
         if (other && other->weights.get_desc() == pd.weights_desc()) p->weights = other->weights;
       if (!p->weights) {
         dnnl::stream stream(cpu_engine());
-        dnnl::memory plain({{o, c, kh, kw}, DataType::f32, Tag::oihw}, cpu_engine(), weight_.data_ptr());
+        dnnl::memory plain({{o, c, kh, kw}, compute_type, Tag::oihw}, cpu_engine(), weight_.data_ptr());
         p->weights = dnnl::memory(pd.weights_desc(), cpu_engine());
         dnnl::reorder(plain, p->weights).execute(stream, plain, p->weights);
         stream.wait();
@@ -81,8 +90,10 @@ at::Tensor PackedConv2d::forward(const at::Tensor& x) {
     }
     plan = slot;
   }
-  auto src = x.contiguous(at::MemoryFormat::ChannelsLast);
-  auto out = at::empty({n, weight_.size(0), plan->out_h, plan->out_w}, x.options().memory_format(at::MemoryFormat::ChannelsLast));
+  // One pass at most: the cast and the layout change together.
+  auto src = x.to(compute_, /*non_blocking=*/false, /*copy=*/false, at::MemoryFormat::ChannelsLast);
+  auto out = at::empty({n, weight_.size(0), plan->out_h, plan->out_w},
+                       x.options().dtype(out_dtype).memory_format(at::MemoryFormat::ChannelsLast));
   dnnl::stream stream(cpu_engine());
   dnnl::memory src_mem(plan->src, cpu_engine(), src.data_ptr());
   dnnl::memory dst_mem(plan->dst, cpu_engine(), out.data_ptr());
@@ -95,9 +106,10 @@ at::Tensor PackedConv2d::forward(const at::Tensor& x) {
 
 at::Tensor PackedConvSlot::forward(const at::Tensor& weight, const at::Tensor& bias, int64_t stride, int64_t padding,
                                    const at::Tensor& x) {
-  if (at::GradMode::is_enabled() || !x.device().is_cpu() || x.scalar_type() != at::kFloat ||
-      weight.scalar_type() != at::kFloat || !packed_conv_available())
-    return {};
+  const auto w_type = weight.scalar_type(), x_type = x.scalar_type();
+  const bool dtypes_apply = (w_type == at::kFloat && x_type == at::kFloat) ||
+                            (w_type == at::kBFloat16 && (x_type == at::kFloat || x_type == at::kBFloat16));
+  if (at::GradMode::is_enabled() || !x.device().is_cpu() || !dtypes_apply || !packed_conv_available()) return {};
   std::shared_ptr<PackedConv2d> conv;
   {
     std::lock_guard<std::mutex> lock(mutex_);
@@ -107,7 +119,7 @@ at::Tensor PackedConvSlot::forward(const at::Tensor& weight, const at::Tensor& b
     const void* bias_ptr = bias.defined() ? bias.data_ptr() : nullptr;
     if (!conv_ || weight_ptr_ != weight.data_ptr() || weight_version_ != version(weight) || bias_ptr_ != bias_ptr ||
         bias_version_ != version(bias)) {
-      conv_ = std::make_shared<PackedConv2d>(weight, bias, stride, padding);
+      conv_ = std::make_shared<PackedConv2d>(weight, bias, stride, padding, w_type);
       weight_ptr_ = weight.data_ptr();
       weight_version_ = version(weight);
       bias_ptr_ = bias_ptr;
@@ -115,7 +127,7 @@ at::Tensor PackedConvSlot::forward(const at::Tensor& weight, const at::Tensor& b
     }
     conv = conv_;
   }
-  return conv->forward(x);
+  return conv->forward(x, x_type);
 }
 
 }  // namespace pictor::engine

@@ -3,7 +3,7 @@
 // kernel wants and activations in channels-last (NHWC) memory. libtorch 1.13's conv2d reorders
 // the weights on every call (at 1280 channels and 8×8 pixels that is 70 % of the call) and, for
 // NCHW activations, picks a slower GEMM-based kernel: measured fp32, 2 threads, this machine:
-// 1280 ch at 8×8 66 → 258 GFLOP/s, 320 ch at 64×64 210 → 357 GFLOP/s.
+// 1280 ch at 8×8 66 → 258 GFLOP/s, 320 ch at 64×64 210 → 357 GFLOP/s (fp32; bf16 likewise).
 #include <ATen/ATen.h>
 
 #include <map>
@@ -15,23 +15,29 @@ namespace pictor::engine {
 
 class PackedConv2d {
  public:
-  // weight: [O, C, kh, kw], bias: [O] or undefined; any float dtype (computed in fp32).
-  PackedConv2d(const at::Tensor& weight, const at::Tensor& bias, int64_t stride, int64_t padding);
+  // weight: [O, C, kh, kw], bias: [O] or undefined; any float dtype. compute: kFloat or
+  // kBFloat16, the dtype the product runs in (bf16: VDPBF16PS, fp32 sums; the bias is fp32).
+  PackedConv2d(const at::Tensor& weight, const at::Tensor& bias, int64_t stride, int64_t padding,
+               at::ScalarType compute = at::kFloat);
   ~PackedConv2d();
-  // x: [N, C, H, W] fp32 CPU, any memory format → [N, O, Ho, Wo] fp32 in channels-last memory.
-  at::Tensor forward(const at::Tensor& x);
+  // x: [N, C, H, W] fp32 or bf16 CPU, any memory format → [N, O, Ho, Wo] in out_dtype (fp32 or
+  // bf16), channels-last memory. x is cast to the compute dtype first (autocast semantics).
+  at::Tensor forward(const at::Tensor& x, at::ScalarType out_dtype = at::kFloat);
 
  private:
   struct Plan;
-  at::Tensor weight_, bias_;  // fp32 copies in plain layout (the source of every packing)
+  at::Tensor weight_, bias_;  // plain-layout weights in the compute dtype, fp32 bias
   int64_t stride_, padding_;
+  at::ScalarType compute_;
   std::mutex mutex_;
-  std::map<std::tuple<int64_t, int64_t, int64_t>, std::shared_ptr<Plan>> plans_;  // by (N, H, W)
+  // by (N, H, W, output dtype)
+  std::map<std::tuple<int64_t, int64_t, int64_t, int>, std::shared_ptr<Plan>> plans_;
 };
 
 // A module's PackedConv2d, built at first use and rebuilt when the module's weights change
-// (new storage or an in-place load). forward returns an undefined tensor where the packed path
-// does not apply (training, not fp32, not CPU): the caller then runs torch's conv2d.
+// (new storage or an in-place load). It computes in the weight's dtype (fp32 or bf16) and
+// returns x's dtype. forward returns an undefined tensor where the packed path does not apply
+// (training, not CPU, other dtypes, fp32 weights with bf16 x): the caller runs torch's conv2d.
 class PackedConvSlot {
  public:
   // weight [O, C, kh, kw], bias [O] or undefined, x [N, C, H, W] → [N, O, Ho, Wo] in

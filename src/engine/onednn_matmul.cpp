@@ -105,23 +105,34 @@ void onednn_matmul(const MatrixRef& a, const MatrixRef& b, const MatrixRef& c, f
 }
 
 void onednn_softmax_rows(float* data, int64_t rows, int64_t cols) {
-  dnnl::softmax_forward prim;
-  const dnnl::memory::desc desc({rows, cols}, DataType::f32, dnnl::memory::format_tag::ab);
+  onednn_softmax_rows(data, data, at::kFloat, rows, cols);
+}
+
+void onednn_softmax_rows(const float* src, void* dst, at::ScalarType dst_dtype, int64_t rows,
+                         int64_t cols) {
+  const dnnl::memory::desc src_desc({rows, cols}, DataType::f32, dnnl::memory::format_tag::ab);
+  const dnnl::memory::desc dst_desc({rows, cols}, data_type(dst_dtype),
+                                    dnnl::memory::format_tag::ab);
+  dnnl::softmax_v2_forward prim;
   {
     static std::mutex mutex;
-    static std::map<std::pair<int64_t, int64_t>, dnnl::softmax_forward> cache;
+    static std::map<std::tuple<int64_t, int64_t, int>, dnnl::softmax_v2_forward> cache;
     std::lock_guard<std::mutex> lock(mutex);
-    auto it = cache.find({rows, cols});
+    const auto key = std::make_tuple(rows, cols, int(dst_dtype));
+    auto it = cache.find(key);
     if (it == cache.end()) {
-      const dnnl::softmax_forward::primitive_desc pd(
-          dnnl::softmax_forward::desc(dnnl::prop_kind::forward_inference, desc, 1), cpu_engine());
-      it = cache.emplace(std::make_pair(rows, cols), dnnl::softmax_forward(pd)).first;
+      const dnnl::softmax_v2_forward::primitive_desc pd(
+          dnnl::softmax_v2_forward::desc(dnnl::prop_kind::forward_inference,
+                                         dnnl::algorithm::softmax_accurate, src_desc, dst_desc, 1),
+          cpu_engine());
+      it = cache.emplace(key, dnnl::softmax_v2_forward(pd)).first;
     }
     prim = it->second;
   }
   dnnl::stream& stream = thread_stream();
-  dnnl::memory m(desc, cpu_engine(), data);
-  prim.execute(stream, {{DNNL_ARG_SRC, m}, {DNNL_ARG_DST, m}});
+  dnnl::memory src_mem(src_desc, cpu_engine(), const_cast<float*>(src));
+  dnnl::memory dst_mem(dst_desc, cpu_engine(), dst);
+  prim.execute(stream, {{DNNL_ARG_SRC, src_mem}, {DNNL_ARG_DST, dst_mem}});
   stream.wait();
 }
 

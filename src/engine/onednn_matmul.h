@@ -30,5 +30,9 @@ void onednn_matmul(const MatrixRef& a, const MatrixRef& b, const MatrixRef& c, f
 // In place: each row of data[rows, cols] (fp32, contiguous rows) becomes its softmax. oneDNN's
 // AVX-512 kernel; a row's result does not depend on the thread count.
 void onednn_softmax_rows(float* data, int64_t rows, int64_t cols);
+// dst[rows, cols] (contiguous rows, fp32 or bf16) = the row softmax of src[rows, cols] (fp32):
+// the cast to bf16 in the same pass.
+void onednn_softmax_rows(const float* src, void* dst, at::ScalarType dst_dtype, int64_t rows,
+                         int64_t cols);
 
 }  // namespace pictor::engine

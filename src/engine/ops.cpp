@@ -4,6 +4,7 @@
 #include <torch/torch.h>
 
 #include <cmath>
+#include <vector>
 
 #include "engine/onednn_matmul.h"
 
@@ -32,33 +33,29 @@ at::Tensor linear_in_row_blocks(const at::Tensor& x, const at::Tensor& weight,
   auto out = torch::empty({m, out_features}, rows.options());
   auto wt = weight.t();
   const int64_t blocks = (m + kRows - 1) / kRows;
-  const bool fp32_onednn = rows.device().is_cpu() && rows.scalar_type() == at::kFloat &&
-                           weight.scalar_type() == at::kFloat;
+  // fp32 or bf16 (the same for input and weights) through oneDNN (onednn_matmul.h: OpenBLAS is
+  // the slow path for fp32 here, and torch's bf16 addmm re-checks and re-wraps every block).
+  const bool use_onednn = rows.device().is_cpu() && rows.scalar_type() == weight.scalar_type() &&
+                          (rows.scalar_type() == at::kFloat || rows.scalar_type() == at::kBFloat16);
   const at::Tensor bias32 =
-      fp32_onednn && bias.defined() ? bias.to(at::kFloat).contiguous() : at::Tensor();
+      use_onednn && bias.defined() ? bias.to(at::kFloat).contiguous() : at::Tensor();
+  const auto dtype = rows.scalar_type();
+  const int64_t elem = int64_t(rows.element_size());
+  auto* src_base = static_cast<char*>(rows.data_ptr());
+  auto* dst_base = static_cast<char*>(out.data_ptr());
   // At least two work items, so that with several threads this is always a parallel region and
   // each GEMM inside runs on one thread (a single block run inline would get all threads).
   at::parallel_for(0, std::max<int64_t>(blocks, 2), 1, [&](int64_t begin, int64_t end) {
     for (int64_t b = begin; b < std::min(end, blocks); ++b) {
       const int64_t r0 = b * kRows, r1 = std::min(m, r0 + kRows);
-      if (fp32_onednn) {
-        // fp32 through oneDNN (onednn_matmul.h: OpenBLAS is the slow path for fp32 here), on raw
-        // references (tensor views per block cost more than a small block's product) with the
-        // bias fused.
-        const MatrixRef src{rows.data_ptr<float>() + r0 * rows.stride(0),
-                            r1 - r0,
-                            in,
-                            rows.stride(0),
-                            1,
-                            at::kFloat};
-        const MatrixRef wts{wt.data_ptr(), in,           out_features,
-                            wt.stride(0),  wt.stride(1), at::kFloat};
-        const MatrixRef dst{out.data_ptr<float>() + r0 * out_features,
-                            r1 - r0,
-                            out_features,
-                            out_features,
-                            1,
-                            at::kFloat};
+      if (use_onednn) {
+        // Raw references (tensor views per block cost more than a small block's product), the
+        // bias fused into the product's fp32 epilogue.
+        const MatrixRef src{src_base + r0 * rows.stride(0) * elem, r1 - r0, in, rows.stride(0), 1,
+                            dtype};
+        const MatrixRef wts{wt.data_ptr(), in, out_features, wt.stride(0), wt.stride(1), dtype};
+        const MatrixRef dst{dst_base + r0 * out_features * elem, r1 - r0, out_features,
+                            out_features, 1, dtype};
         onednn_matmul(src, wts, dst, 1.0f, bias32.defined() ? bias32.data_ptr<float>() : nullptr);
         continue;
       }
@@ -73,6 +70,40 @@ at::Tensor linear_in_row_blocks(const at::Tensor& x, const at::Tensor& weight,
   auto shape = x.sizes().vec();
   shape.back() = out_features;
   return out.view(shape);
+}
+
+at::Tensor layer_norm_bf16(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias,
+                           double eps) {
+  TORCH_CHECK(x.scalar_type() == at::kBFloat16 && x.device().is_cpu() && x.dim() >= 1,
+              "layer_norm_bf16: bf16 CPU [..., D]");
+  const int64_t d = x.size(-1);
+  const auto in = x.contiguous();
+  auto out = at::empty_like(in);
+  const at::Tensor wf = weight.defined() ? weight.to(at::kFloat).contiguous() : at::Tensor();
+  const at::Tensor bf = bias.defined() ? bias.to(at::kFloat).contiguous() : at::Tensor();
+  const float* w = wf.defined() ? wf.data_ptr<float>() : nullptr;
+  const float* b = bf.defined() ? bf.data_ptr<float>() : nullptr;
+  const auto* src = in.data_ptr<c10::BFloat16>();
+  auto* dst = out.data_ptr<c10::BFloat16>();
+  at::parallel_for(0, in.numel() / std::max<int64_t>(d, 1), 16, [&](int64_t begin, int64_t end) {
+    std::vector<float> row(static_cast<size_t>(d));
+    for (int64_t r = begin; r < end; ++r) {
+      float sum = 0;
+      for (int64_t i = 0; i < d; ++i) sum += row[size_t(i)] = float(src[r * d + i]);
+      const float mean = sum / float(d);
+      float sq = 0;
+      for (int64_t i = 0; i < d; ++i) {
+        const float c = row[size_t(i)] - mean;
+        sq += c * c;
+      }
+      const float rstd = 1.0f / std::sqrt(sq / float(d) + float(eps));
+      for (int64_t i = 0; i < d; ++i) {
+        const float y = (row[size_t(i)] - mean) * rstd;
+        dst[r * d + i] = c10::BFloat16((w ? w[i] : 1.0f) * y + (b ? b[i] : 0.0f));
+      }
+    }
+  });
+  return out;
 }
 
 at::Tensor timestep_embedding(const at::Tensor& t, int64_t dim, double max_period) {

@@ -16,6 +16,14 @@ at::Tensor attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor&
 // x: [..., in], weight: [out, in], bias: [out] or undefined → [..., out]
 at::Tensor linear_in_row_blocks(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias);
 
+// Layer norm over the last dimension for bf16 activations with fp32 (or any float) weights:
+// each row read into fp32, mean and variance in two passes, the result rounded to bf16 once.
+// Saves torch's route (cast to fp32, norm, cast back: three passes and two buffers). Each row
+// on one thread: the same bits for any thread count.
+// x: [..., D] bf16 CPU, weight/bias: [D] or undefined → [..., D] bf16
+at::Tensor layer_norm_bf16(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias,
+                           double eps);
+
 // t: [N] in [0, 1] → [N, dim] sinusoidal features (dim even).
 at::Tensor timestep_embedding(const at::Tensor& t, int64_t dim, double max_period = 10000.0);
 

@@ -299,8 +299,9 @@ Result<std::unique_ptr<Engine>> load_engine(const std::string& path, const LoadO
     torch::NoGradGuard no_grad;
     auto model = single_file ? sd::load_sd_single_file(path) : sd::load_sd_folder(path);
     if (!model.is_ok()) return model.status();
-    // CPU: fp32 unless asked (docs/benchmarks.md: measured). "bf16" runs the text encoder and
-    // UNet in bf16; the VAE and TAESD keep fp32 convolutions on CPU (bf16 convs measured slower).
+    // CPU: fp32 unless asked (accuracy first; docs/benchmarks.md: bf16 is ~1.7x faster on CPUs
+    // that run VDPBF16PS at full rate and slower on others). "bf16" runs the text encoder and
+    // UNet in bf16, and the VAE and TAESD convolutions as bf16 products on fp32 activations.
     ComputePolicy policy = choose_policy(opts.dtype == "auto" ? "fp32" : opts.dtype);
     if (policy.device.is_cuda() && opts.dtype == "auto") policy.dtype = c10::kBFloat16;
     model->text_encoder->to(policy.device);
@@ -310,10 +311,8 @@ Result<std::unique_ptr<Engine>> load_engine(const std::string& path, const LoadO
     if (policy.dtype == c10::kBFloat16) {
       model->text_encoder->set_dtype(c10::kBFloat16);
       model->unet->set_dtype(c10::kBFloat16);
-      if (policy.device.is_cuda()) {
-        model->vae->set_bf16(true);
-        if (model->taesd) model->taesd->set_bf16(true);
-      }
+      model->vae->set_bf16(true);
+      if (model->taesd) model->taesd->set_bf16(true);
     }
     ModelInfo info;
     info.path = path;
@@ -324,9 +323,7 @@ Result<std::unique_ptr<Engine>> load_engine(const std::string& path, const LoadO
     info.family = family_of(*model, model->turbo_like() && !lcm);
     info.native_width = info.native_height = int(model->native_size());
     info.supports_edits = true;
-    info.compute = policy.describe() + (policy.dtype == c10::kBFloat16 && !policy.device.is_cuda()
-                                            ? " (text encoder + UNet; VAE fp32)"
-                                            : "");
+    info.compute = policy.describe();
     release_cached_cpu_memory();  // the fp32 copies a bf16 cast freed
     auto engine = std::make_unique<SdEngine>(std::move(*model), policy, info);
     engine->set_load_seconds(seconds_since(t0));

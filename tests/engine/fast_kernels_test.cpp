@@ -1,10 +1,18 @@
 // The fast CPU paths against plain libtorch math in double precision: oneDNN matrix products
 // (fp32 and bf16 inputs, strided views, output scale) and blocked attention (ragged blocks,
 // different key length, bf16 inputs, 1 and 2 threads), packed oneDNN convolutions (strides,
-// padding, batch and size changes, weights changed in place) and the channels-last group norm
-// (against torch's, and bit for bit with 1 and 2 threads).
+// padding, batch and size changes, weights changed in place; fp32 and bf16 products), the
+// channels-last group norm, the linear row blocks and the bf16 layer norm (against torch's, and
+// bit for bit with 1 and 2 threads, in one process and in two).
 #include <gtest/gtest.h>
 #include <torch/torch.h>
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
 
 #include "engine/blocked_attention.h"
 #include "engine/group_norm_nhwc.h"
@@ -96,6 +104,20 @@ TEST(BlockedAttention, SameBitsForOneAndTwoThreads) {
   EXPECT_TRUE(torch::equal(one, two)) << max_abs_diff(one, two);
   EXPECT_TRUE(torch::equal(one_c, two_c)) << max_abs_diff(one_c, two_c);
   EXPECT_LT(max_abs_diff(one, reference_attention(q, k, v)), 1e-5);
+  // 4096 keys as in the UNet's first level (a long reduction in the second product), fp32 and
+  // bf16 (bf16 products, probabilities rounded to bf16).
+  for (const auto dtype : {torch::kFloat, torch::kBFloat16}) {
+    auto big = [&](int64_t l) { return torch::randn({1, 5, l, 64}).to(dtype); };
+    const auto qb = big(300), kb = big(4096), vb = big(4096);
+    torch::set_num_threads(1);
+    const auto one_b = blocked_attention(qb, kb, vb);
+    torch::set_num_threads(2);
+    const auto two_b = blocked_attention(qb, kb, vb);
+    torch::set_num_threads(saved);
+    EXPECT_TRUE(torch::equal(one_b, two_b)) << dtype << " " << max_abs_diff(one_b, two_b);
+    EXPECT_LT(max_abs_diff(one_b, reference_attention(qb, kb, vb)),
+              dtype == torch::kFloat ? 1e-5 : 1e-2);
+  }
 }
 
 TEST(PackedConv2d, MatchesTorchConvForStridesPaddingsAndShapes) {
@@ -132,6 +154,43 @@ TEST(PackedConv2d, MatchesTorchConvForStridesPaddingsAndShapes) {
       1e-4);
 }
 
+// bf16 products (VDPBF16PS, fp32 sums): against fp32 math on the bf16-rounded operands, for fp32
+// and bf16 activations and outputs, and the same bits with 1 and 2 threads at a UNet-like size.
+TEST(PackedConv2d, Bf16ComputeMatchesFp32MathOnRoundedInputsAndIsThreadCountFree) {
+  if (!packed_conv_available()) GTEST_SKIP() << "no oneDNN CPU engine";
+  torch::manual_seed(6);
+  torch::NoGradGuard no_grad;
+  for (const int64_t stride : {1, 2}) {
+    auto w = torch::randn({48, 32, 3, 3}) * 0.1, b = torch::randn({48});
+    PackedConv2d packed(w, b, stride, 1, torch::kBFloat16);
+    auto x = torch::randn({2, 32, 20, 18});
+    const auto round = [](const at::Tensor& t) { return t.to(torch::kBFloat16).to(torch::kFloat); };
+    auto expected = torch::conv2d(round(x), round(w), b, stride, 1);
+    auto out32 = packed.forward(x, torch::kFloat);
+    EXPECT_EQ(out32.scalar_type(), torch::kFloat);
+    EXPECT_TRUE(out32.is_contiguous(at::MemoryFormat::ChannelsLast));
+    EXPECT_LT(max_abs_diff(out32, expected), 1e-4) << "stride " << stride;
+    auto out16 = packed.forward(x.to(torch::kBFloat16), torch::kBFloat16);
+    EXPECT_EQ(out16.scalar_type(), torch::kBFloat16);
+    // One bf16 rounding: at most 2^-9 of the value (plus the fp32 sums' own error).
+    EXPECT_TRUE(((out16.to(torch::kFloat) - expected).abs() <= expected.abs() / 256 + 1e-4)
+                    .all()
+                    .item<bool>())
+        << "stride " << stride << ": " << max_abs_diff(out16, expected);
+    EXPECT_TRUE(torch::equal(out16, out32.to(torch::kBFloat16)));
+  }
+  auto w = torch::randn({128, 128, 3, 3}) * 0.05;
+  auto x = torch::randn({1, 128, 32, 32}).to(torch::kBFloat16);
+  PackedConv2d packed(w, at::Tensor(), 1, 1, torch::kBFloat16);
+  const int saved = torch::get_num_threads();
+  torch::set_num_threads(1);
+  const auto one = packed.forward(x, torch::kBFloat16);
+  torch::set_num_threads(2);
+  const auto two = packed.forward(x, torch::kBFloat16);
+  torch::set_num_threads(saved);
+  EXPECT_TRUE(torch::equal(one, two)) << max_abs_diff(one, two);
+}
+
 TEST(PackedConvSlot, RepacksWhenWeightsOrBiasChangeAndStepsAsideWhenItDoesNotApply) {
   if (!packed_conv_available()) GTEST_SKIP() << "no oneDNN CPU engine";
   torch::manual_seed(4);
@@ -156,6 +215,16 @@ TEST(PackedConvSlot, RepacksWhenWeightsOrBiasChangeAndStepsAsideWhenItDoesNotApp
               1e-5);
     // Not fp32: the caller runs torch's conv.
     EXPECT_FALSE(slot.forward(conv->weight, conv->bias, 1, 1, x.to(torch::kDouble)).defined());
+    // fp32 weights do not take bf16 activations; bf16 weights take both and return x's dtype.
+    EXPECT_FALSE(slot.forward(conv->weight, conv->bias, 1, 1, x.to(torch::kBFloat16)).defined());
+    const auto w16 = conv->weight.to(torch::kBFloat16);
+    PackedConvSlot slot16;
+    auto y32 = slot16.forward(w16, conv->bias, 1, 1, x);
+    auto y16 = slot16.forward(w16, conv->bias, 1, 1, x.to(torch::kBFloat16));
+    ASSERT_TRUE(y32.defined() && y16.defined());
+    EXPECT_EQ(y32.scalar_type(), torch::kFloat);
+    EXPECT_EQ(y16.scalar_type(), torch::kBFloat16);
+    EXPECT_LT(max_abs_diff(y32, conv->forward(x)), 0.1);  // bf16 operands
   }
   // Training (grad mode on): never the packed path, gradients must flow through torch.
   EXPECT_FALSE(slot.forward(conv->weight, conv->bias, 1, 1, x).defined());
@@ -181,6 +250,29 @@ TEST(GroupNormNhwc, MatchesTorchAndGivesTheSameBitsForOneAndTwoThreads) {
     by_threads[threads - 1] = out;
   }
   EXPECT_TRUE(torch::equal(by_threads[0], by_threads[1]));
+}
+
+// bf16 activations: statistics in fp32 from the bf16 values, one rounding of the result.
+TEST(GroupNormNhwc, Bf16MatchesFp32NormOfTheSameValuesAndIsThreadCountFree) {
+  torch::manual_seed(7);
+  torch::NoGradGuard no_grad;
+  auto x = (torch::randn({2, 64, 24, 20}) * 3 + 1)
+               .to(torch::kBFloat16)
+               .contiguous(at::MemoryFormat::ChannelsLast);
+  auto w = torch::randn({64}), b = torch::randn({64});
+  ASSERT_TRUE(group_norm_nhwc_applies(x));
+  auto expected = torch::group_norm(x.to(torch::kFloat).contiguous(), 32, w, b, 1e-5);
+  at::Tensor by_threads[2];
+  for (int threads : {1, 2}) {
+    torch::set_num_threads(threads);
+    by_threads[threads - 1] = group_norm_nhwc(x, 32, w, b, 1e-5, true);
+  }
+  EXPECT_EQ(by_threads[0].scalar_type(), torch::kBFloat16);
+  EXPECT_TRUE(by_threads[0].is_contiguous(at::MemoryFormat::ChannelsLast));
+  EXPECT_TRUE(torch::equal(by_threads[0], by_threads[1]));
+  // |silu(y)| < 16 here: two bf16 roundings (norm, silu) are below 0.07 in all.
+  EXPECT_LT(max_abs_diff(by_threads[0], torch::silu(expected)), 0.07);
+  EXPECT_LT(max_abs_diff(group_norm_nhwc(x, 32, w, b, 1e-5, false), expected), 0.035);
 }
 
 }  // namespace
@@ -211,6 +303,115 @@ TEST(LinearInRowBlocks, FusedBiasMatchesProductThenAdd) {
   EXPECT_LT(max_abs_diff(out, torch::linear(x.to(torch::kDouble), w.to(torch::kDouble),
                                             b.to(torch::kDouble))),
             1e-4);
+}
+
+// bf16 rows and weights through oneDNN: fp32 sums with the bias, one rounding to bf16; the same
+// bits with 1 and 2 threads.
+TEST(LinearInRowBlocks, Bf16MatchesFp32MathOnTheSameValuesAndIsThreadCountFree) {
+  torch::manual_seed(8);
+  auto x = torch::randn({3, 150, 96}).to(torch::kBFloat16);
+  auto w = (torch::randn({80, 96}) * 0.1).to(torch::kBFloat16), b = torch::randn({80});
+  const int saved = torch::get_num_threads();
+  torch::set_num_threads(1);
+  const auto one = linear_in_row_blocks(x, w, b);
+  torch::set_num_threads(2);
+  const auto two = linear_in_row_blocks(x, w, b);
+  torch::set_num_threads(saved);
+  EXPECT_EQ(one.scalar_type(), torch::kBFloat16);
+  EXPECT_TRUE(torch::equal(one, two)) << max_abs_diff(one, two);
+  const auto expected = torch::linear(x.to(torch::kDouble), w.to(torch::kDouble), b.to(torch::kDouble));
+  // |expected| < 8: one bf16 rounding is at most 2^-6.
+  EXPECT_LT(max_abs_diff(one, expected), 1.6e-2);
+}
+
+TEST(LayerNormBf16, MatchesFp32NormOfTheSameValuesAndIsThreadCountFree) {
+  torch::manual_seed(9);
+  auto x = (torch::randn({2, 333, 320}) * 2 + 0.5).to(torch::kBFloat16);
+  auto w = torch::randn({320}), b = torch::randn({320});
+  const int saved = torch::get_num_threads();
+  torch::set_num_threads(1);
+  const auto one = layer_norm_bf16(x, w, b, 1e-5);
+  torch::set_num_threads(2);
+  const auto two = layer_norm_bf16(x, w, b, 1e-5);
+  torch::set_num_threads(saved);
+  EXPECT_EQ(one.scalar_type(), torch::kBFloat16);
+  EXPECT_TRUE(torch::equal(one, two));
+  const auto expected = torch::layer_norm(x.to(torch::kFloat), {320}, w, b, 1e-5);
+  // |expected| < 16 here: one bf16 rounding is at most 2^-5.
+  EXPECT_LT(max_abs_diff(one, expected), 3.2e-2);
+  // Relative to each value: the rounding, not a wrong statistic.
+  EXPECT_LT(((one.to(torch::kFloat) - expected).abs() / (expected.abs() + 1e-3)).max().item<float>(),
+            1.0f / 128);
+  EXPECT_THROW(layer_norm_bf16(x.to(torch::kFloat), w, b, 1e-5), c10::Error);
+}
+
+}  // namespace
+}  // namespace pictor::engine
+
+namespace pictor::engine {
+namespace {
+
+// oneDNN picks its kernels and how it splits work when a primitive is created, from the thread
+// count it sees then, and caches primitives per process: a test that runs 1 and 2 threads in one
+// process reuses the first run's primitives and cannot see a split that depends on threads.
+// So a child process per thread count computes SD-sized products, attention, convolutions and
+// norms (fp32 and bf16) and prints a checksum of every result; the parent compares them.
+uint64_t fnv1a(const at::Tensor& t) {
+  const auto c = t.contiguous();
+  const auto* p = static_cast<const unsigned char*>(c.data_ptr());
+  uint64_t h = 1469598103934665603ull;
+  for (size_t i = 0; i < size_t(c.nbytes()); ++i) h = (h ^ p[i]) * 1099511628211ull;
+  return h;
+}
+
+TEST(ThreadCountChild, PrintsChecksums) {
+  const char* threads = std::getenv("PICTOR_CHECKSUM_THREADS");
+  if (threads == nullptr) GTEST_SKIP() << "run by ThreadCount.SameBitsInSeparateProcesses";
+  torch::set_num_threads(std::atoi(threads));
+  torch::manual_seed(11);
+  torch::NoGradGuard no_grad;
+  for (const auto dtype : {torch::kFloat, torch::kBFloat16}) {
+    const std::string tag = dtype == torch::kFloat ? "fp32" : "bf16";
+    auto r = [&](std::vector<int64_t> shape, double scale = 1.0) {
+      return (torch::randn(shape) * scale).to(dtype);
+    };
+    const auto q = r({1, 5, 300, 64}), k = r({1, 5, 4096, 64}), v = r({1, 5, 4096, 64});
+    std::printf("checksum attention_%s %016llx\n", tag.c_str(),
+                (unsigned long long)fnv1a(blocked_attention(q, k, v)));
+    for (const int64_t in : {1280, 5120}) {
+      const auto x = r({300, in}), w = r({1280, in}, 0.03);
+      std::printf("checksum linear%lld_%s %016llx\n", (long long)in, tag.c_str(),
+                  (unsigned long long)fnv1a(linear_in_row_blocks(x, w, torch::randn({1280}))));
+    }
+    for (const auto& [ch, hw] : {std::pair<int64_t, int64_t>{1280, 8}, {320, 32}}) {
+      PackedConv2d conv(torch::randn({ch, ch, 3, 3}) * 0.02, torch::randn({ch}), 1, 1, dtype);
+      const auto y = conv.forward(r({1, ch, hw, hw}), dtype);
+      std::printf("checksum conv%lld_%s %016llx\n", (long long)ch, tag.c_str(),
+                  (unsigned long long)fnv1a(y));
+      std::printf("checksum groupnorm%lld_%s %016llx\n", (long long)ch, tag.c_str(),
+                  (unsigned long long)fnv1a(group_norm_nhwc(y, 32, {}, {}, 1e-5, true)));
+    }
+  }
+}
+
+std::string child_checksums(int threads) {
+  const std::string cmd = "PICTOR_CHECKSUM_THREADS=" + std::to_string(threads) +
+                          " /proc/" + std::to_string(getpid()) +
+                          "/exe --gtest_filter=ThreadCountChild.PrintsChecksums 2>&1";
+  FILE* pipe = popen(cmd.c_str(), "r");
+  if (pipe == nullptr) return "";
+  std::string lines;
+  char buf[512];
+  while (std::fgets(buf, sizeof buf, pipe) != nullptr)
+    if (std::string(buf).rfind("checksum ", 0) == 0) lines += buf;
+  pclose(pipe);
+  return lines;
+}
+
+TEST(ThreadCount, SameBitsInSeparateProcesses) {
+  const std::string one = child_checksums(1), two = child_checksums(2);
+  EXPECT_EQ(std::count(one.begin(), one.end(), '\n'), 2 * (1 + 2 + 2 * 2)) << one;
+  EXPECT_EQ(one, two);
 }
 
 }  // namespace

@@ -91,7 +91,7 @@ Result<SdBenchReport> run_sd_bench(const SdBenchOptions& o,
     rep.size = o.size;
     const bool bf16 = o.dtype == "bf16";
     rep.compute =
-        std::string("cpu/") + (bf16 ? "bf16 text encoder + UNet, fp32 VAE/TAESD" : "fp32");
+        std::string("cpu/") + (bf16 ? "bf16 text encoder + UNet, bf16 VAE/TAESD convolutions" : "fp32");
 
     auto t0 = std::chrono::steady_clock::now();
     int64_t params = 0;
@@ -111,10 +111,12 @@ Result<SdBenchReport> run_sd_bench(const SdBenchOptions& o,
     if (!vae_cfg.is_ok()) return vae_cfg.status();
     m.vae = sd::AutoencoderKL(*vae_cfg);
     randomise(*m.vae, &params);
+    if (bf16) m.vae->set_bf16(true);
     auto taesd_cfg = ok_or(sd::AutoencoderTinyConfig::from_json(kTaesd), "taesd config");
     if (!taesd_cfg.is_ok()) return taesd_cfg.status();
     m.taesd = sd::AutoencoderTiny(*taesd_cfg);
     randomise(*m.taesd, &params);
+    if (bf16) m.taesd->set_bf16(true);
     auto sched = ok_or(DiscreteScheduleConfig::from_json(kScheduler), "scheduler config");
     if (!sched.is_ok()) return sched.status();
     m.scheduler = *sched;

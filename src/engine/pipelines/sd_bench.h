@@ -12,7 +12,7 @@ namespace pictor::engine {
 
 struct SdBenchOptions {
   std::string arch = "sd-turbo";
-  std::string dtype = "fp32";  // fp32 | bf16 (text encoder + UNet; VAE/TAESD convs stay fp32 on CPU)
+  std::string dtype = "fp32";  // fp32 | bf16 (text encoder + UNet; VAE/TAESD: bf16 conv products)
   int threads = 0;             // 0 = libtorch default
   int size = 512;              // image side in pixels
   bool warmup = true;          // run each timed call once untimed first (not the VAE decode)

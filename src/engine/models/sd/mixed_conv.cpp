@@ -20,9 +20,11 @@ MixedConv2dImpl::MixedConv2dImpl(int64_t in, int64_t out, int64_t kernel, int64_
 at::Tensor MixedConv2dImpl::forward(const at::Tensor& x) {
   const bool lowp = weight_lowp_.defined() && x.scalar_type() != torch::kBFloat16 &&
                     !torch::GradMode::is_enabled();
-  if (!lowp)
-    if (auto y = packed_.forward(weight_, bias_, stride_, padding_, x); y.defined())
-      return channels_last_output_ ? y : y.contiguous();
+  // oneDNN with packed weights: fp32, or bf16 products on fp32 activations (one cast pass in,
+  // fp32 written directly out).
+  auto& slot = lowp ? packed_lowp_ : packed_;
+  if (auto y = slot.forward(lowp ? weight_lowp_ : weight_, bias_, stride_, padding_, x); y.defined())
+    return channels_last_output_ ? y : y.contiguous();
   const auto dtype = lowp ? torch::kBFloat16 : x.scalar_type();
   const auto& w = lowp ? weight_lowp_ : weight_;
   const auto& b = lowp ? bias_lowp_ : bias_;

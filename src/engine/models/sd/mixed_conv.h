@@ -27,7 +27,8 @@ class MixedConv2dImpl : public torch::nn::Module {
  private:
   int64_t stride_, padding_;
   at::Tensor weight_, bias_, weight_lowp_, bias_lowp_;
-  engine::PackedConvSlot packed_;  // fp32 inference through oneDNN with packed weights
+  engine::PackedConvSlot packed_;       // fp32 inference through oneDNN with packed weights
+  engine::PackedConvSlot packed_lowp_;  // the same with the bf16 weights
   bool channels_last_output_ = false;
 };
 TORCH_MODULE(MixedConv2d);

@@ -50,6 +50,8 @@ LayerNormImpl::LayerNormImpl(int64_t dim, double eps) : dim_(dim), eps_(eps) {
 at::Tensor LayerNormImpl::forward(const at::Tensor& x) {
   if (x.scalar_type() == torch::kFloat && weight.scalar_type() == torch::kFloat)
     return torch::layer_norm(x, {dim_}, weight, bias, eps_);
+  if (x.scalar_type() == torch::kBFloat16 && x.device().is_cpu() && !torch::GradMode::is_enabled())
+    return layer_norm_bf16(x, weight, bias, eps_);
   return torch::layer_norm(x.to(torch::kFloat), {dim_}, weight.to(torch::kFloat),
                            bias.to(torch::kFloat), eps_)
       .to(x.scalar_type());

@@ -27,14 +27,14 @@ TORCH_MODULE(Linear);
 class Conv2dImpl : public torch::nn::Module {
  public:
   Conv2dImpl(int64_t in, int64_t out, int64_t kernel, int64_t stride = 1, int64_t padding = 0);
-  // x: [N, in, H, W] → [N, out, H', W'], in channels-last memory at fp32 / 1x1 inference (the
+  // x: [N, in, H, W] → [N, out, H', W'], in channels-last memory at fp32/bf16 inference (the
   // UNet keeps that layout from layer to layer), otherwise as torch's conv2d returns it.
   at::Tensor forward(const at::Tensor& x);
   at::Tensor weight, bias;  // [out, in, k, k], [out]
 
  private:
   int64_t stride_, padding_;
-  PackedConvSlot packed_;  // fp32 inference through oneDNN with packed weights
+  PackedConvSlot packed_;  // fp32 or bf16 inference through oneDNN with packed weights
 };
 TORCH_MODULE(Conv2d);
 
