@@ -102,6 +102,11 @@ json conv_case(int64_t n, int64_t c, int64_t o, int64_t hw, int threads, int rep
     pictor::engine::PackedConv2d packed(w, bias, 1, 1);
     j["onednn_packed_fp32_nhwc"] =
         entry(gflop, median_seconds([&] { (void)packed.forward(x_cl); }, repeats), threads);
+    // bf16 products: bf16 activations in and out (the UNet's bf16 path).
+    pictor::engine::PackedConv2d packed16(w, bias, 1, 1, at::kBFloat16);
+    j["onednn_packed_bf16_nhwc"] = entry(
+        gflop, median_seconds([&] { (void)packed16.forward(x16, at::kBFloat16); }, repeats),
+        threads);
   }
   j["torch_conv_fp32_nchw"] =
       entry(gflop, median_seconds([&] { (void)at::conv2d(x, w, bias, 1, 1); }, repeats), threads);

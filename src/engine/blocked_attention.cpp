@@ -36,11 +36,13 @@ at::Tensor blocked_attention(const at::Tensor& q, const at::Tensor& k, const at:
   // Contiguous copies of the inputs: oneDNN's jit gemm, reading per-head strided views in
   // place, gave different bits with 1 and 2 threads (fast_kernels_test:
   // SameBitsForOneAndTwoThreads).
-  // v is copied transposed, [B, H, D, Lk], and read as a column-major [Lk, D] matrix: for bf16
-  // oneDNN then takes its brgemm kernel; with row-major v it took the jit gemm, whose bf16 result
-  // depended on the thread count.
+  // bf16: v is copied transposed, [B, H, D, Lk], and read as a column-major [Lk, D] matrix, so
+  // that oneDNN takes its brgemm kernel; with row-major v it took the jit gemm, whose bf16 result
+  // depended on the thread count. fp32 keeps row-major v (the fp32 jit gemm is thread-count free
+  // and was slower on the transposed copy).
+  const bool v_columns = work == at::kBFloat16;
   const auto qc = q.to(work).contiguous(), kc = k.to(work).contiguous(),
-             vc = v.to(work).transpose(2, 3).contiguous();
+             vc = v_columns ? v.to(work).transpose(2, 3).contiguous() : v.to(work).contiguous();
   // [B, Lq, H, D] memory, returned as a [B, H, Lq, D] view: merging heads afterwards is free.
   auto out = at::empty({batch, lq, heads, dv}, qc.options());
   const int64_t bh = batch * heads, blocks = (lq + kQueryBlock - 1) / kQueryBlock;
@@ -67,7 +69,8 @@ at::Tensor blocked_attention(const at::Tensor& q, const at::Tensor& k, const at:
       const MatrixRef p{probs.data_ptr(), rows, lk, lk, 1, work};                  // [rows, Lk]
       const MatrixRef qm{ptr(qp, (head * lq + r0) * dim), rows, dim, dim, 1, work};  // [rows, D]
       const MatrixRef kt{ptr(kp, head * lk * dim), dim, lk, 1, dim, work};           // [D, Lk]
-      const MatrixRef vm{ptr(vp, head * lk * dv), lk, dv, 1, lk, work};              // [Lk, D]
+      const MatrixRef vm{ptr(vp, head * lk * dv), lk, dv, v_columns ? 1 : dv, v_columns ? lk : 1,
+                         work};  // [Lk, D]
       const MatrixRef om{ptr(op, ((b * lq + r0) * heads + h) * dv), rows, dv, heads * dv, 1,
                          work};  // [rows, D]
       onednn_matmul(qm, kt, s, float(scale));
