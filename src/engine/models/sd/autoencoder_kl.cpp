@@ -145,7 +145,7 @@ TORCH_MODULE(ResnetBlock);
 
 // Single-head spatial self-attention with a group norm in front and a residual connection
 // (diffusers Attention built from the deprecated VAE attention block: heads = 1, head dim = C).
-// Runs in fp32 even in bf16 mode (softmax is upcast in diffusers as well).
+// Runs in fp32 even on bf16 activations (softmax is upcast in diffusers as well).
 // legacy_names: the pre-0.14 diffusers keys query/key/value/proj_attn (diffusers renames them on
 // load; here the module registers them as they are).
 class SpatialAttentionImpl : public nn::Module {
@@ -166,8 +166,9 @@ class SpatialAttentionImpl : public nn::Module {
   // x: [N, C, H, W] → [N, C, H, W]
   at::Tensor forward(const at::Tensor& x) {
     const int64_t n = x.size(0), c = x.size(1), h = x.size(2), w = x.size(3);
-    // [N, HW, C]: free for channels-last activations (a copy for NCHW ones)
-    auto t = norm(group_norm_, x, false).permute({0, 2, 3, 1}).reshape({n, h * w, c});
+    // [N, HW, C]: free for channels-last activations (a copy for NCHW ones); fp32 (bf16
+    // decoders too: the projections' weights are fp32).
+    auto t = norm(group_norm_, x, false).permute({0, 2, 3, 1}).reshape({n, h * w, c}).to(torch::kFloat);
     // Projections in fixed row blocks: the same result for any thread count.
     auto proj = [&](nn::Linear& l, const at::Tensor& y) {
       return linear_in_row_blocks(y, l->weight, l->bias);
@@ -175,7 +176,7 @@ class SpatialAttentionImpl : public nn::Module {
     auto head = [](const at::Tensor& y) { return y.unsqueeze(1); };  // [N, 1, HW, C]
     auto o = blocked_attention(head(proj(to_q_, t)), head(proj(to_k_, t)), head(proj(to_v_, t))).squeeze(1);
     o = proj(out_, o);  // [N, HW, C]
-    return o.view({n, h, w, c}).permute({0, 3, 1, 2}) + x;  // channels-last [N, C, H, W]
+    return o.view({n, h, w, c}).permute({0, 3, 1, 2}).to(x.scalar_type()) + x;  // channels-last
   }
 
  private:
@@ -376,14 +377,20 @@ at::Tensor AutoencoderKLImpl::encode_latents(const at::Tensor& image, const at::
 }
 
 at::Tensor AutoencoderKLImpl::decode_unscaled(const at::Tensor& z) {
-  return decoder_->forward(post_quant_conv_ ? post_quant_conv_(z) : z).contiguous();
+  const auto in = post_quant_conv_ ? post_quant_conv_(z) : z;
+  if (bf16_ && !torch::GradMode::is_enabled())
+    return decoder_->forward(in.to(torch::kBFloat16)).to(torch::kFloat).contiguous();
+  return decoder_->forward(in).contiguous();
 }
 
 at::Tensor AutoencoderKLImpl::decode(const at::Tensor& latents) {
   return decode_unscaled(latents / config_.scaling_factor);
 }
 
-void AutoencoderKLImpl::set_bf16(bool on) { set_bf16_convs(*this, on); }
+void AutoencoderKLImpl::set_bf16(bool on) {
+  set_bf16_convs(*this, on);
+  bf16_ = on;
+}
 
 Result<AutoencoderKL> load_autoencoder_kl(const std::string& folder) {
   auto config = AutoencoderKLConfig::load(folder + "/config.json");

@@ -74,12 +74,14 @@ class AutoencoderKLImpl : public torch::nn::Module {
   // latents: [N, L, h, w] pipeline latents → decode_unscaled(latents / scaling_factor)
   at::Tensor decode(const at::Tensor& latents);
   // Inference only: every convolution multiplies in bf16 (weights copied once; call again after
-  // loading). Group norms, attention, residual sums and upsampling stay fp32.
+  // loading), and the decoder's activations are bf16 between layers (group norm statistics and
+  // the mid-block attention in fp32; the image returned fp32). The encoder keeps fp32 activations.
   void set_bf16(bool on);
   const AutoencoderKLConfig& config() const { return config_; }
 
  private:
   AutoencoderKLConfig config_;
+  bool bf16_ = false;
   std::shared_ptr<VaeEncoderImpl> encoder_;
   std::shared_ptr<VaeDecoderImpl> decoder_;
   MixedConv2d quant_conv_{nullptr}, post_quant_conv_{nullptr};

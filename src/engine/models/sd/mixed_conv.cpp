@@ -18,10 +18,10 @@ MixedConv2dImpl::MixedConv2dImpl(int64_t in, int64_t out, int64_t kernel, int64_
 }
 
 at::Tensor MixedConv2dImpl::forward(const at::Tensor& x) {
-  const bool lowp = weight_lowp_.defined() && x.scalar_type() != torch::kBFloat16 &&
-                    !torch::GradMode::is_enabled();
-  // oneDNN with packed weights: fp32, or bf16 products on fp32 activations (one cast pass in,
-  // fp32 written directly out).
+  // bf16 products for fp32 or bf16 activations (the result keeps x's dtype).
+  const bool lowp = weight_lowp_.defined() && !torch::GradMode::is_enabled();
+  // oneDNN with packed weights: fp32, or bf16 products (an fp32 input is cast in one pass; the
+  // output is written in x's dtype directly).
   auto& slot = lowp ? packed_lowp_ : packed_;
   if (auto y = slot.forward(lowp ? weight_lowp_ : weight_, bias_, stride_, padding_, x); y.defined())
     return channels_last_output_ ? y : y.contiguous();

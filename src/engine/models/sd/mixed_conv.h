@@ -1,8 +1,8 @@
 #pragma once
 // A 2-D convolution with the parameter names of torch::nn::Conv2d ("weight", "bias") that can run
 // its product in bf16 on fp32 master weights: the input is cast to bf16, the convolution runs in
-// bf16 and the result is cast back to the input's dtype (autocast semantics). Used by the VAE and
-// TAESD decoders, whose group norms, residual sums and upsampling stay in fp32.
+// bf16 with fp32 sums and the result comes back in the input's dtype (autocast semantics; fp32
+// or bf16 activations). Used by the VAE and TAESD.
 #include <torch/nn/module.h>
 
 #include <cstdint>

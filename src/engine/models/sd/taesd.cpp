@@ -205,6 +205,8 @@ at::Tensor AutoencoderTinyImpl::encode(const at::Tensor& image) {
 
 at::Tensor AutoencoderTinyImpl::decode_unscaled(const at::Tensor& latents) {
   auto x = torch::tanh(latents / 3) * 3;  // soft clamp of the latents to (-3, 3)
+  if (bf16_ && !torch::GradMode::is_enabled())
+    return decoder_->forward(x.to(torch::kBFloat16)).to(torch::kFloat).mul(2).sub(1).contiguous();
   return decoder_->forward(x).mul(2).sub(1).contiguous();  // [0, 1] → [-1, 1]
 }
 
@@ -220,7 +222,10 @@ at::Tensor AutoencoderTinyImpl::unscale_latents(const at::Tensor& x) const {
   return x.sub(config_.latent_shift).mul(2 * config_.latent_magnitude);
 }
 
-void AutoencoderTinyImpl::set_bf16(bool on) { set_bf16_convs(*this, on); }
+void AutoencoderTinyImpl::set_bf16(bool on) {
+  set_bf16_convs(*this, on);
+  bf16_ = on;
+}
 
 Result<AutoencoderTiny> load_autoencoder_tiny(const std::string& folder) {
   auto config = AutoencoderTinyConfig::load(folder + "/config.json");

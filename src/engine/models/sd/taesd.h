@@ -58,12 +58,14 @@ class AutoencoderTinyImpl : public torch::nn::Module {
   // x: [N, L, h, w] in [0, 1] → latents: (x - latent_shift) * 2 * latent_magnitude
   at::Tensor unscale_latents(const at::Tensor& x) const;
   // Inference only: every convolution multiplies in bf16 (weights copied once; call again after
-  // loading); ReLU, sums, tanh and upsampling stay fp32.
+  // loading), and the decoder's activations are bf16 between layers (the tanh clamp before and
+  // the image returned fp32). The encoder keeps fp32 activations.
   void set_bf16(bool on);
   const AutoencoderTinyConfig& config() const { return config_; }
 
  private:
   AutoencoderTinyConfig config_;
+  bool bf16_ = false;
   std::shared_ptr<TinyStackImpl> encoder_, decoder_;
 };
 TORCH_MODULE(AutoencoderTiny);
