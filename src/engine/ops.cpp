@@ -4,6 +4,7 @@
 #include <torch/torch.h>
 
 #include <cmath>
+#include <cstring>
 #include <vector>
 
 #include "engine/onednn_matmul.h"
@@ -70,6 +71,32 @@ at::Tensor linear_in_row_blocks(const at::Tensor& x, const at::Tensor& weight,
   auto shape = x.sizes().vec();
   shape.back() = out_features;
   return out.view(shape);
+}
+
+bool upsample_nearest2x_nhwc_applies(const at::Tensor& x) {
+  return !at::GradMode::is_enabled() && x.device().is_cpu() && x.dim() == 4 &&
+         x.is_contiguous(at::MemoryFormat::ChannelsLast) && !x.is_contiguous();
+}
+
+at::Tensor upsample_nearest2x_nhwc(const at::Tensor& x) {
+  TORCH_CHECK(upsample_nearest2x_nhwc_applies(x), "upsample_nearest2x_nhwc: channels-last CPU [N, C, H, W]");
+  const int64_t n = x.size(0), c = x.size(1), h = x.size(2), w = x.size(3);
+  auto out = at::empty({n, c, 2 * h, 2 * w}, x.options().memory_format(at::MemoryFormat::ChannelsLast));
+  const size_t pixel = size_t(c) * x.element_size();  // bytes per pixel
+  const auto* src = static_cast<const char*>(x.data_ptr());
+  auto* dst = static_cast<char*>(out.data_ptr());
+  at::parallel_for(0, n * h, 1, [&](int64_t begin, int64_t end) {
+    for (int64_t row = begin; row < end; ++row) {  // row = image · H + y
+      const char* in = src + row * w * pixel;
+      char* out0 = dst + 2 * row * (2 * w) * pixel;
+      for (int64_t xi = 0; xi < w; ++xi) {
+        std::memcpy(out0 + (2 * xi) * pixel, in + xi * pixel, pixel);
+        std::memcpy(out0 + (2 * xi + 1) * pixel, in + xi * pixel, pixel);
+      }
+      std::memcpy(out0 + 2 * w * pixel, out0, 2 * w * pixel);  // the second output row
+    }
+  });
+  return out;
 }
 
 at::Tensor layer_norm_bf16(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias,

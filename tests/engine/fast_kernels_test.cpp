@@ -324,6 +324,20 @@ TEST(LinearInRowBlocks, Bf16MatchesFp32MathOnTheSameValuesAndIsThreadCountFree) 
   EXPECT_LT(max_abs_diff(one, expected), 1.6e-2);
 }
 
+TEST(UpsampleNearest2xNhwc, EqualsTorchsNearestUpsampleForFp32AndBf16) {
+  torch::manual_seed(10);
+  torch::NoGradGuard no_grad;
+  for (const auto dtype : {torch::kFloat, torch::kBFloat16}) {
+    const auto x = torch::randn({2, 5, 7, 3}).to(dtype).contiguous(at::MemoryFormat::ChannelsLast);
+    ASSERT_TRUE(upsample_nearest2x_nhwc_applies(x));
+    const auto up = upsample_nearest2x_nhwc(x);
+    EXPECT_EQ(up.scalar_type(), dtype);
+    EXPECT_TRUE(up.is_contiguous(at::MemoryFormat::ChannelsLast));
+    EXPECT_TRUE(torch::equal(up, torch::upsample_nearest2d(x.to(torch::kFloat), {14, 6}).to(dtype)));
+  }
+  EXPECT_FALSE(upsample_nearest2x_nhwc_applies(torch::randn({1, 3, 4, 4})));  // NCHW
+}
+
 TEST(LayerNormBf16, MatchesFp32NormOfTheSameValuesAndIsThreadCountFree) {
   torch::manual_seed(9);
   auto x = (torch::randn({2, 333, 320}) * 2 + 0.5).to(torch::kBFloat16);

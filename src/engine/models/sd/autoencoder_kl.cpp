@@ -205,6 +205,7 @@ class UpsampleImpl : public nn::Module {
   // x: [N, C, H, W] → [N, C, 2H, 2W]
   at::Tensor forward(const at::Tensor& x) {
     namespace F = torch::nn::functional;
+    if (upsample_nearest2x_nhwc_applies(x)) return conv_(upsample_nearest2x_nhwc(x));
     return conv_(F::interpolate(x, F::InterpolateFuncOptions()
                                        .scale_factor(std::vector<double>{2.0, 2.0})
                                        .mode(torch::kNearest)));
