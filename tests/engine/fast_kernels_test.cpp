@@ -338,6 +338,28 @@ TEST(UpsampleNearest2xNhwc, EqualsTorchsNearestUpsampleForFp32AndBf16) {
   EXPECT_FALSE(upsample_nearest2x_nhwc_applies(torch::randn({1, 3, 4, 4})));  // NCHW
 }
 
+// Few rows and many columns (a 77-token prompt: one full block and a ragged one). Tiling the
+// columns as well was tried (to keep both threads busy) and gave different bits in a 1-thread and
+// a 2-thread process (ThreadCount.SameBitsInSeparateProcesses): oneDNN split the small products'
+// K by the thread count it saw at creation.
+TEST(LinearInRowBlocks, FewRowsMatchDoubleAndAreThreadCountFree) {
+  torch::manual_seed(12);
+  for (const auto dtype : {torch::kFloat, torch::kBFloat16}) {
+    auto x = torch::randn({1, 77, 128}).to(dtype);
+    auto w = (torch::randn({1000, 128}) * 0.1).to(dtype), b = torch::randn({1000});
+    const int saved = torch::get_num_threads();
+    torch::set_num_threads(1);
+    const auto one = linear_in_row_blocks(x, w, b);
+    torch::set_num_threads(2);
+    const auto two = linear_in_row_blocks(x, w, b);
+    torch::set_num_threads(saved);
+    EXPECT_TRUE(torch::equal(one, two)) << dtype << " " << max_abs_diff(one, two);
+    const auto expected =
+        torch::linear(x.to(torch::kDouble), w.to(torch::kDouble), b.to(torch::kDouble));
+    EXPECT_LT(max_abs_diff(one, expected), dtype == torch::kFloat ? 1e-4 : 3.2e-2) << dtype;  // |y| < 16
+  }
+}
+
 TEST(LayerNormBf16, MatchesFp32NormOfTheSameValuesAndIsThreadCountFree) {
   torch::manual_seed(9);
   auto x = (torch::randn({2, 333, 320}) * 2 + 0.5).to(torch::kBFloat16);
@@ -393,7 +415,7 @@ TEST(ThreadCountChild, PrintsChecksums) {
     std::printf("checksum attention_%s %016llx\n", tag.c_str(),
                 (unsigned long long)fnv1a(blocked_attention(q, k, v)));
     for (const int64_t in : {1280, 5120}) {
-      const auto x = r({300, in}), w = r({1280, in}, 0.03);
+      const auto x = r({in == 1280 ? 77 : 300, in}), w = r({1280, in}, 0.03);
       std::printf("checksum linear%lld_%s %016llx\n", (long long)in, tag.c_str(),
                   (unsigned long long)fnv1a(linear_in_row_blocks(x, w, torch::randn({1280}))));
     }
