@@ -36,8 +36,9 @@ at::Tensor blocked_attention(const at::Tensor& q, const at::Tensor& k, const at:
   // Contiguous copies of the inputs: oneDNN's jit gemm, reading per-head strided views in
   // place, gave different bits with 1 and 2 threads (fast_kernels_test:
   // SameBitsForOneAndTwoThreads).
-  // bf16: v is copied transposed, [B, H, D, Lk], and read as a column-major [Lk, D] matrix, so
-  // that oneDNN takes its brgemm kernel; with row-major v it took the jit gemm, whose bf16 result
+  // bf16: v is copied transposed, [B, H, D, Lk], read as a column-major [Lk, D] matrix, and the
+  // second product writes fp32 sums (rounded to bf16 below): only so does oneDNN take its brgemm
+  // kernel; with row-major v or a bf16 destination it took the jit gemm, whose bf16 result
   // depended on the thread count. fp32 keeps row-major v (the fp32 jit gemm is thread-count free
   // and was slower on the transposed copy).
   const bool v_columns = work == at::kBFloat16;
@@ -60,7 +61,8 @@ at::Tensor blocked_attention(const at::Tensor& q, const at::Tensor& k, const at:
     // This thread's scratch: fp32 scores, and (bf16) the probabilities in the work dtype.
     auto scores = at::empty({kQueryBlock, lk}, qc.options().dtype(at::kFloat));
     auto probs = work == at::kFloat ? scores : at::empty({kQueryBlock, lk}, qc.options());
-    auto sums = at::empty({kQueryBlock, dv}, qc.options().dtype(at::kFloat));
+    auto sums = work == at::kFloat ? at::Tensor()
+                                   : at::empty({kQueryBlock, dv}, qc.options().dtype(at::kFloat));
     for (int64_t i = begin; i < std::min(end, bh * blocks); ++i) {
       // Raw matrix references: tensor views here cost ~10 µs of bookkeeping per block.
       const int64_t head = i / blocks, b = head / heads, h = head % heads;
