@@ -99,6 +99,14 @@ at::Tensor upsample_nearest2x_nhwc(const at::Tensor& x) {
   return out;
 }
 
+at::Tensor upsample_nearest2x(const at::Tensor& x) {
+  if (upsample_nearest2x_nhwc_applies(x)) return upsample_nearest2x_nhwc(x);
+  const std::vector<int64_t> size{2 * x.size(2), 2 * x.size(3)};
+  if (x.scalar_type() == at::kBFloat16)
+    return at::upsample_nearest2d(x.to(at::kFloat), size).to(at::kBFloat16);
+  return at::upsample_nearest2d(x, size);
+}
+
 at::Tensor layer_norm_bf16(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias,
                            double eps) {
   TORCH_CHECK(x.scalar_type() == at::kBFloat16 && x.device().is_cpu() && x.dim() >= 1,

@@ -23,6 +23,10 @@ at::Tensor linear_in_row_blocks(const at::Tensor& x, const at::Tensor& weight, c
 // x: [N, C, H, W] channels-last → [N, C, 2H, 2W] channels-last, same dtype.
 bool upsample_nearest2x_nhwc_applies(const at::Tensor& x);
 at::Tensor upsample_nearest2x_nhwc(const at::Tensor& x);
+// Nearest 2× upsampling for the models: the channels-last copy above where it applies, torch's
+// otherwise (bf16 through fp32: values are only copied, so the result is the same).
+// x: [N, C, H, W] → [N, C, 2H, 2W], same dtype.
+at::Tensor upsample_nearest2x(const at::Tensor& x);
 
 // Layer norm over the last dimension for bf16 activations with fp32 (or any float) weights:
 // each row read into fp32, mean and variance in two passes, the result rounded to bf16 once.

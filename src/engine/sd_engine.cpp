@@ -301,7 +301,8 @@ Result<std::unique_ptr<Engine>> load_engine(const std::string& path, const LoadO
     if (!model.is_ok()) return model.status();
     // CPU: fp32 unless asked (accuracy first; docs/benchmarks.md: bf16 is ~1.7x faster on CPUs
     // that run VDPBF16PS at full rate and slower on others). "bf16" runs the text encoder and
-    // UNet in bf16, and the VAE and TAESD convolutions as bf16 products on fp32 activations.
+    // UNet in bf16, the VAE and TAESD convolutions as bf16 products, their decoders on bf16
+    // activations (set_bf16).
     ComputePolicy policy = choose_policy(opts.dtype == "auto" ? "fp32" : opts.dtype);
     if (policy.device.is_cuda() && opts.dtype == "auto") policy.dtype = c10::kBFloat16;
     model->text_encoder->to(policy.device);

@@ -10,6 +10,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <functional>
+#include <utility>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
@@ -25,6 +27,17 @@ namespace {
 
 double max_abs_diff(const at::Tensor& a, const at::Tensor& b) {
   return (a.to(torch::kDouble) - b.to(torch::kDouble)).abs().max().item<double>();
+}
+
+// f() computed with 1 thread, then with 2; the caller's thread count restored.
+std::pair<at::Tensor, at::Tensor> with_one_and_two_threads(const std::function<at::Tensor()>& f) {
+  const int saved = torch::get_num_threads();
+  torch::set_num_threads(1);
+  auto one = f();
+  torch::set_num_threads(2);
+  auto two = f();
+  torch::set_num_threads(saved);
+  return {one, two};
 }
 
 at::Tensor reference_attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v) {
@@ -109,11 +122,7 @@ TEST(BlockedAttention, SameBitsForOneAndTwoThreads) {
   for (const auto dtype : {torch::kFloat, torch::kBFloat16}) {
     auto big = [&](int64_t l) { return torch::randn({1, 5, l, 64}).to(dtype); };
     const auto qb = big(300), kb = big(4096), vb = big(4096);
-    torch::set_num_threads(1);
-    const auto one_b = blocked_attention(qb, kb, vb);
-    torch::set_num_threads(2);
-    const auto two_b = blocked_attention(qb, kb, vb);
-    torch::set_num_threads(saved);
+    const auto [one_b, two_b] = with_one_and_two_threads([&] { return blocked_attention(qb, kb, vb); });
     EXPECT_TRUE(torch::equal(one_b, two_b)) << dtype << " " << max_abs_diff(one_b, two_b);
     EXPECT_LT(max_abs_diff(one_b, reference_attention(qb, kb, vb)),
               dtype == torch::kFloat ? 1e-5 : 1e-2);
@@ -182,12 +191,7 @@ TEST(PackedConv2d, Bf16ComputeMatchesFp32MathOnRoundedInputsAndIsThreadCountFree
   auto w = torch::randn({128, 128, 3, 3}) * 0.05;
   auto x = torch::randn({1, 128, 32, 32}).to(torch::kBFloat16);
   PackedConv2d packed(w, at::Tensor(), 1, 1, torch::kBFloat16);
-  const int saved = torch::get_num_threads();
-  torch::set_num_threads(1);
-  const auto one = packed.forward(x, torch::kBFloat16);
-  torch::set_num_threads(2);
-  const auto two = packed.forward(x, torch::kBFloat16);
-  torch::set_num_threads(saved);
+  const auto [one, two] = with_one_and_two_threads([&] { return packed.forward(x, torch::kBFloat16); });
   EXPECT_TRUE(torch::equal(one, two)) << max_abs_diff(one, two);
 }
 
@@ -311,12 +315,7 @@ TEST(LinearInRowBlocks, Bf16MatchesFp32MathOnTheSameValuesAndIsThreadCountFree) 
   torch::manual_seed(8);
   auto x = torch::randn({3, 150, 96}).to(torch::kBFloat16);
   auto w = (torch::randn({80, 96}) * 0.1).to(torch::kBFloat16), b = torch::randn({80});
-  const int saved = torch::get_num_threads();
-  torch::set_num_threads(1);
-  const auto one = linear_in_row_blocks(x, w, b);
-  torch::set_num_threads(2);
-  const auto two = linear_in_row_blocks(x, w, b);
-  torch::set_num_threads(saved);
+  const auto [one, two] = with_one_and_two_threads([&] { return linear_in_row_blocks(x, w, b); });
   EXPECT_EQ(one.scalar_type(), torch::kBFloat16);
   EXPECT_TRUE(torch::equal(one, two)) << max_abs_diff(one, two);
   const auto expected = torch::linear(x.to(torch::kDouble), w.to(torch::kDouble), b.to(torch::kDouble));
@@ -347,12 +346,7 @@ TEST(LinearInRowBlocks, FewRowsMatchDoubleAndAreThreadCountFree) {
   for (const auto dtype : {torch::kFloat, torch::kBFloat16}) {
     auto x = torch::randn({1, 77, 128}).to(dtype);
     auto w = (torch::randn({1000, 128}) * 0.1).to(dtype), b = torch::randn({1000});
-    const int saved = torch::get_num_threads();
-    torch::set_num_threads(1);
-    const auto one = linear_in_row_blocks(x, w, b);
-    torch::set_num_threads(2);
-    const auto two = linear_in_row_blocks(x, w, b);
-    torch::set_num_threads(saved);
+    const auto [one, two] = with_one_and_two_threads([&] { return linear_in_row_blocks(x, w, b); });
     EXPECT_TRUE(torch::equal(one, two)) << dtype << " " << max_abs_diff(one, two);
     const auto expected =
         torch::linear(x.to(torch::kDouble), w.to(torch::kDouble), b.to(torch::kDouble));
@@ -364,12 +358,7 @@ TEST(LayerNormBf16, MatchesFp32NormOfTheSameValuesAndIsThreadCountFree) {
   torch::manual_seed(9);
   auto x = (torch::randn({2, 333, 320}) * 2 + 0.5).to(torch::kBFloat16);
   auto w = torch::randn({320}), b = torch::randn({320});
-  const int saved = torch::get_num_threads();
-  torch::set_num_threads(1);
-  const auto one = layer_norm_bf16(x, w, b, 1e-5);
-  torch::set_num_threads(2);
-  const auto two = layer_norm_bf16(x, w, b, 1e-5);
-  torch::set_num_threads(saved);
+  const auto [one, two] = with_one_and_two_threads([&] { return layer_norm_bf16(x, w, b, 1e-5); });
   EXPECT_EQ(one.scalar_type(), torch::kBFloat16);
   EXPECT_TRUE(torch::equal(one, two));
   const auto expected = torch::layer_norm(x.to(torch::kFloat), {320}, w, b, 1e-5);

@@ -203,13 +203,7 @@ class UpsampleImpl : public nn::Module {
  public:
   explicit UpsampleImpl(int64_t ch) { conv_ = register_module("conv", MixedConv2d(ch, ch, 3, 1, 1)); }
   // x: [N, C, H, W] → [N, C, 2H, 2W]
-  at::Tensor forward(const at::Tensor& x) {
-    namespace F = torch::nn::functional;
-    if (upsample_nearest2x_nhwc_applies(x)) return conv_(upsample_nearest2x_nhwc(x));
-    return conv_(F::interpolate(x, F::InterpolateFuncOptions()
-                                       .scale_factor(std::vector<double>{2.0, 2.0})
-                                       .mode(torch::kNearest)));
-  }
+  at::Tensor forward(const at::Tensor& x) { return conv_(upsample_nearest2x(x)); }
 
  private:
   MixedConv2d conv_{nullptr};

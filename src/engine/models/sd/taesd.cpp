@@ -179,7 +179,7 @@ class TinyStackImpl : public nn::Module {
                                         .mode(torch::kNearest)));
     steps_.push_back([f](const at::Tensor& x) {
       namespace F = torch::nn::functional;
-      if (f == 2.0 && upsample_nearest2x_nhwc_applies(x)) return upsample_nearest2x_nhwc(x);
+      if (f == 2.0) return upsample_nearest2x(x);
       return F::interpolate(x, F::InterpolateFuncOptions()
                                    .scale_factor(std::vector<double>{f, f})
                                    .mode(torch::kNearest));

@@ -182,13 +182,12 @@ Upsample2DImpl::Upsample2DImpl(int64_t channels) {
 
 at::Tensor Upsample2DImpl::forward(const at::Tensor& x,
                                    const std::optional<std::vector<int64_t>>& size) {
-  const std::vector<int64_t> out =
-      size ? *size : std::vector<int64_t>{x.size(2) * 2, x.size(3) * 2};
-  if (!size && upsample_nearest2x_nhwc_applies(x)) return conv_(upsample_nearest2x_nhwc(x));
-  // Nearest-neighbour copies values, so fp32 here (as diffusers does for bf16) changes nothing.
+  if (!size) return conv_(upsample_nearest2x(x));
+  // A skip connection's size (odd latents). Nearest-neighbour copies values, so fp32 here (as
+  // diffusers does for bf16) changes nothing.
   auto up = x.scalar_type() == torch::kBFloat16
-                ? torch::upsample_nearest2d(x.to(torch::kFloat), out).to(x.scalar_type())
-                : torch::upsample_nearest2d(x, out);
+                ? torch::upsample_nearest2d(x.to(torch::kFloat), *size).to(x.scalar_type())
+                : torch::upsample_nearest2d(x, *size);
   return conv_(up);
 }
 
