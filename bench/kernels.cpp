@@ -61,22 +61,28 @@ json matmul_case(int64_t m, int64_t k, int64_t n, int threads, int repeats) {
   return j;
 }
 
-// The engine's linear layers: a[M, K] in blocks of 64 rows (one oneDNN call per block, so each
-// row's sums do not depend on the thread count) times a weight stored [N, K] as checkpoints hold
-// it. "ba" passes the weight's transposed view, "ab" a [K, N] copy made once.
+// The engine's linear layers: a[M, K] in blocks of 64 rows (one oneDNN call per block, one
+// block after another, so each row's sums do not depend on the thread count) times a weight
+// stored [N, K] as checkpoints hold it. "ba" passes the weight's transposed view, "ab" a [K, N]
+// copy made once. "rows64_bf16_ba_block_per_thread" runs the blocks in parallel instead, each
+// call on one thread (the alternative the engine measured and did not take).
 json rowblock_case(int64_t m, int64_t k, int64_t n, int threads, int repeats) {
   const at::Tensor a = at::randn({m, k}), w = at::randn({n, k});
   const at::Tensor a16 = a.to(at::kBFloat16), w16 = w.to(at::kBFloat16);
   const at::Tensor wt_ab = w.t().contiguous(), wt16_ab = w16.t().contiguous();
   at::Tensor c = at::empty({m, n});
   const double gflop = 2.0 * m * n * k / 1e9;
+  const int64_t count = (m + 63) / 64;
+  auto block = [&](const at::Tensor& x, const at::Tensor& b, int64_t i) {
+    auto dst = c.slice(0, i * 64, std::min(m, i * 64 + 64));
+    pictor::engine::onednn_matmul(x.slice(0, i * 64, std::min(m, i * 64 + 64)), b, dst);
+  };
   auto blocks = [&](const at::Tensor& x, const at::Tensor& b) {
-    const int64_t count = (m + 63) / 64;
+    for (int64_t i = 0; i < count; ++i) block(x, b, i);
+  };
+  auto block_per_thread = [&](const at::Tensor& x, const at::Tensor& b) {
     at::parallel_for(0, std::max<int64_t>(count, 2), 1, [&](int64_t begin, int64_t end) {
-      for (int64_t i = begin; i < std::min(end, count); ++i) {
-        auto dst = c.slice(0, i * 64, std::min(m, i * 64 + 64));
-        pictor::engine::onednn_matmul(x.slice(0, i * 64, std::min(m, i * 64 + 64)), b, dst);
-      }
+      for (int64_t i = begin; i < std::min(end, count); ++i) block(x, b, i);
     });
   };
   json j = {{"shape", {m, k, n}}, {"gflop", gflop}};
@@ -86,6 +92,8 @@ json rowblock_case(int64_t m, int64_t k, int64_t n, int threads, int repeats) {
       entry(gflop, median_seconds([&] { blocks(a16, w16.t()); }, repeats), threads);
   j["rows64_bf16_ab"] =
       entry(gflop, median_seconds([&] { blocks(a16, wt16_ab); }, repeats), threads);
+  j["rows64_bf16_ba_block_per_thread"] =
+      entry(gflop, median_seconds([&] { block_per_thread(a16, w16.t()); }, repeats), threads);
   return j;
 }
 

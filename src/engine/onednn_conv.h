@@ -4,6 +4,8 @@
 // the weights on every call (at 1280 channels and 8×8 pixels that is 70 % of the call) and, for
 // NCHW activations, picks a slower GEMM-based kernel: measured fp32, 2 threads, this machine:
 // 1280 ch at 8×8 66 → 258 GFLOP/s, 320 ch at 64×64 210 → 357 GFLOP/s (fp32; bf16 likewise).
+// bf16 3×3 stride-1 convolutions over at least 256 output tiles of 2×2 pixels go through
+// Winograd F(2×2, 3×3) instead (winograd_conv.h; PICTOR_WINOGRAD=0 turns it off).
 #include <ATen/ATen.h>
 
 #include <map>
@@ -12,6 +14,10 @@
 #include <tuple>
 
 namespace pictor::engine {
+
+namespace winograd {
+struct PackedWeights;
+}
 
 class PackedConv2d {
  public:
@@ -26,13 +32,19 @@ class PackedConv2d {
 
  private:
   struct Plan;
+  bool use_winograd(int64_t n, int64_t h, int64_t w);
   at::Tensor weight_, bias_;  // plain-layout weights in the compute dtype, fp32 bias
   int64_t stride_, padding_;
   at::ScalarType compute_;
   std::mutex mutex_;
   // by (N, H, W, output dtype)
   std::map<std::tuple<int64_t, int64_t, int64_t, int>, std::shared_ptr<Plan>> plans_;
+  bool winograd_applies_ = false;                    // bf16, 3×3, stride 1, pad 1, channel counts
+  std::shared_ptr<winograd::PackedWeights> winograd_;  // built at first use
 };
+
+// False where PICTOR_WINOGRAD=0 (read once): every convolution then runs oneDNN's direct kernels.
+bool winograd_enabled();
 
 // A module's PackedConv2d, built at first use and rebuilt when the module's weights change
 // (new storage or an in-place load). It computes in the weight's dtype (fp32 or bf16) and
