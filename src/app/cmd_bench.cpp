@@ -64,6 +64,15 @@ int run_arch_bench(const BenchArgs& a) {
                               {"repeats", t.repeats},
                               {"gflop", t.gflop},
                               {"gflop_per_second", t.gflops()}};
+  for (const auto& acc : rep->accuracy) {
+    out["accuracy"][acc.name] = {{"bf16_winograd_vs_fp32_psnr_db", acc.psnr_winograd_db},
+                                 {"bf16_direct_vs_fp32_psnr_db", acc.psnr_direct_db},
+                                 {"winograd_available", acc.winograd_available}};
+    if (!a.json)
+      std::fprintf(stderr, "%-22s bf16 vs fp32 PSNR: %.1f dB with Winograd convolutions%s, %.1f dB direct\n",
+                   acc.name.c_str(), acc.psnr_winograd_db, acc.winograd_available ? "" : " (not on this CPU)",
+                   acc.psnr_direct_db);
+  }
   out["peak_rss_mb"] = rep->peak_rss_mb;
   out["cpu_allocator"] = {{"kind", rep->cpu_allocator},
                           {"hits", rep->allocator_hits},
@@ -162,7 +171,8 @@ Command add_bench_command(CLI::App& root) {
   cmd->add_option("--parts", a->parts,
                   "with --arch: only these measurements, comma-separated (text_encode, "
                   "unet_step_b1, unet_step_b2, "
-                  "taesd_decode, vae_decode, sd_turbo_1step_taesd)");
+                  "taesd_decode, vae_decode, sd_turbo_1step_taesd; decode_accuracy: with --dtype "
+                  "bf16, PSNR of bf16 VAE/TAESD decodes against fp32, Winograd convolutions on and off)");
   cmd->add_option("--profile", a->profile,
                   "with --arch: write a chrome://tracing file of every op in the timed calls");
   return {cmd, [a] { return run_bench(*a); }};

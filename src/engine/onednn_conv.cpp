@@ -2,6 +2,7 @@
 
 #include <ATen/Parallel.h>
 
+#include <atomic>
 #include <cstdlib>
 #include <cstring>
 #include <oneapi/dnnl/dnnl.hpp>
@@ -42,13 +43,21 @@ bool packed_conv_available() {
   return available;
 }
 
-bool winograd_enabled() {
-  static const bool enabled = [] {
+namespace {
+
+std::atomic<bool>& winograd_switch() {
+  static std::atomic<bool> on{[] {
     const char* v = std::getenv("PICTOR_WINOGRAD");
-    return !(v && std::strcmp(v, "0") == 0) && winograd::available();
-  }();
-  return enabled;
+    return !(v && std::strcmp(v, "0") == 0);
+  }()};
+  return on;
 }
+
+}  // namespace
+
+bool winograd_enabled() { return winograd::available() && winograd_switch().load(); }
+
+void set_winograd_enabled(bool on) { winograd_switch().store(on); }
 
 PackedConv2d::PackedConv2d(const at::Tensor& weight, const at::Tensor& bias, int64_t stride, int64_t padding,
                            at::ScalarType compute)
@@ -59,14 +68,14 @@ PackedConv2d::PackedConv2d(const at::Tensor& weight, const at::Tensor& bias, int
       compute_(compute) {
   TORCH_CHECK(compute == at::kFloat || compute == at::kBFloat16, "PackedConv2d: fp32 or bf16 compute");
   winograd_applies_ = compute == at::kBFloat16 && weight_.size(2) == 3 && weight_.size(3) == 3 && stride == 1 &&
-                      padding == 1 && winograd::supports(weight_.size(1), weight_.size(0)) && winograd_enabled();
+                      padding == 1 && winograd::supports(weight_.size(1), weight_.size(0)) && winograd::available();
 }
 
 // Below 256 tiles (32×32 pixels at batch 1) the transformed weights (16/9 of the weights) are
 // read for too little work, and the direct kernel was as fast or faster (1280 channels at 16×16:
 // 15.7 vs 17.6 ms; 640 at 32×32: 31 vs 12–20 ms; 2 threads, Zen 4).
 bool PackedConv2d::use_winograd(int64_t n, int64_t h, int64_t w) {
-  if (!winograd_applies_ || n * ((h + 1) / 2) * ((w + 1) / 2) < 256) return false;
+  if (!winograd_applies_ || !winograd_enabled() || n * ((h + 1) / 2) * ((w + 1) / 2) < 256) return false;
   std::lock_guard<std::mutex> lock(mutex_);
   if (!winograd_) {
     const at::Tensor weight = weight_.to(at::kFloat).contiguous();

@@ -39,12 +39,15 @@ class PackedConv2d {
   std::mutex mutex_;
   // by (N, H, W, output dtype)
   std::map<std::tuple<int64_t, int64_t, int64_t, int>, std::shared_ptr<Plan>> plans_;
-  bool winograd_applies_ = false;                    // bf16, 3×3, stride 1, pad 1, channel counts
+  bool winograd_applies_ = false;                    // bf16, 3×3, stride 1, pad 1, channel counts, CPU
   std::shared_ptr<winograd::PackedWeights> winograd_;  // built at first use
 };
 
-// False where PICTOR_WINOGRAD=0 (read once): every convolution then runs oneDNN's direct kernels.
+// Whether bf16 convolutions may take the Winograd path: false where the CPU lacks AVX-512 BF16
+// or PICTOR_WINOGRAD=0 is set; set_winograd_enabled switches it for the whole process (the
+// benchmark's accuracy comparison). Checked at every call.
 bool winograd_enabled();
+void set_winograd_enabled(bool on);
 
 // A module's PackedConv2d, built at first use and rebuilt when the module's weights change
 // (new storage or an in-place load). It computes in the weight's dtype (fp32 or bf16) and

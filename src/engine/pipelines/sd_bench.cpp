@@ -11,6 +11,7 @@
 
 #include "engine/cpu_allocator.h"
 #include "engine/device.h"
+#include "engine/onednn_conv.h"
 #include "engine/pipelines/sd_pipeline.h"
 
 namespace pictor::engine {
@@ -182,6 +183,31 @@ Result<SdBenchReport> run_sd_bench(const SdBenchOptions& o,
     auto latents = torch::randn({1, 4, lat, lat});
     measure("taesd_decode", kTaesdGflop512 * area, true, [&] { m.taesd->decode(latents); });
     measure("vae_decode", kVaeGflop512 * area, false, [&] { m.vae->decode(latents); });
+    if (bf16 && wanted("decode_accuracy")) {
+      // The same latent decoded in fp32, then in bf16 with the Winograd path off and on.
+      const auto psnr = [](const at::Tensor& y, const at::Tensor& ref) {
+        const double range = (ref.max() - ref.min()).item<double>();
+        const double rmse = std::sqrt((y.to(torch::kDouble) - ref.to(torch::kDouble)).pow(2).mean().item<double>());
+        return rmse > 0 ? 20.0 * std::log10(range / rmse) : 999.0;
+      };
+      const bool winograd_was = winograd_enabled();
+      const auto compare = [&](const std::string& name, const std::function<void(bool)>& set_bf16,
+                               const std::function<at::Tensor()>& decode) {
+        SdBenchAccuracy a{name};
+        set_bf16(false);
+        const auto ref = decode();
+        set_bf16(true);
+        set_winograd_enabled(false);
+        a.psnr_direct_db = psnr(decode(), ref);
+        set_winograd_enabled(true);
+        a.winograd_available = winograd_enabled();
+        a.psnr_winograd_db = psnr(decode(), ref);
+        set_winograd_enabled(winograd_was);
+        rep.accuracy.push_back(a);
+      };
+      compare("taesd_decode", [&](bool on) { m.taesd->set_bf16(on); }, [&] { return m.taesd->decode(latents); });
+      compare("vae_decode", [&](bool on) { m.vae->set_bf16(on); }, [&] { return m.vae->decode(latents); });
+    }
     if (m.tokenizer) {
       sd::SdPipelineRequest req;
       req.prompt = "a photo of an astronaut riding a horse on mars";

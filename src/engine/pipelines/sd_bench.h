@@ -30,6 +30,14 @@ struct SdBenchTiming {
   double gflops() const { return gflop > 0 && seconds > 0 ? gflop / seconds : 0; }
 };
 
+// How far a bf16 decode is from the fp32 decode of the same latent, with the convolutions'
+// Winograd path on and off: PSNR over the fp32 output's peak-to-peak range.
+struct SdBenchAccuracy {
+  std::string name;  // "vae_decode", "taesd_decode"
+  double psnr_winograd_db = 0, psnr_direct_db = 0;
+  bool winograd_available = false;
+};
+
 struct SdBenchReport {
   std::string arch, compute;
   int threads = 0;
@@ -43,6 +51,7 @@ struct SdBenchReport {
   std::string cpu_allocator;
   size_t allocator_hits = 0, allocator_misses = 0;
   double allocator_peak_in_use_mb = 0;
+  std::vector<SdBenchAccuracy> accuracy;  // bf16 only, part "decode_accuracy"
 };
 
 // `log` receives one line per finished measurement (for a progress display).
