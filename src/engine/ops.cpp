@@ -27,7 +27,7 @@ at::Tensor attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor&
 
 at::Tensor linear_in_row_blocks(const at::Tensor& x, const at::Tensor& weight,
                                 const at::Tensor& bias) {
-  constexpr int64_t kRows = 64;
+  constexpr int64_t kRows = 64, kWholeRows = 1024;
   const int64_t in = x.size(-1), out_features = weight.size(0);
   auto rows = x.reshape({-1, in}).contiguous();
   const int64_t m = rows.size(0);
@@ -44,10 +44,24 @@ at::Tensor linear_in_row_blocks(const at::Tensor& x, const at::Tensor& weight,
   const int64_t elem = int64_t(rows.element_size());
   auto* src_base = static_cast<char*>(rows.data_ptr());
   auto* dst_base = static_cast<char*>(out.data_ptr());
-  // One block after another, each product on all threads: a block per thread (single-threaded
-  // oneDNN calls in a parallel region) ran 266–273 GFLOP/s in bf16 against 342–363 this way
-  // (pictor-kernels, linear_rows64) and made the text encoder 0.17 → 0.23 s. Fixed 64-row blocks keep every call's shape, and so
-  // each row's sums, the same for any thread count (ThreadCount tests).
+  if (use_onednn && m >= kWholeRows) {
+    // Many rows (the UNet's 32² and 64² levels): one product over all of them, 5–10 % faster UNet
+    // steps than 64-row blocks. The cross-process ThreadCount test checks that 1024- and
+    // 4096-row products keep their bits in 1- and 2-thread processes (fp32 and bf16).
+    const MatrixRef src{src_base, m, in, rows.stride(0), 1, dtype};
+    const MatrixRef wts{wt.data_ptr(), in, out_features, wt.stride(0), wt.stride(1), dtype};
+    const MatrixRef dst{dst_base, m, out_features, out_features, 1, dtype};
+    onednn_matmul(src, wts, dst, 1.0f, bias32.defined() ? bias32.data_ptr<float>() : nullptr);
+    auto shape = x.sizes().vec();
+    shape.back() = out_features;
+    return out.view(shape);
+  }
+  // Fewer rows: fixed 64-row blocks, so every call has the same shape whatever the thread count
+  // (with few rows oneDNN may split the reduction by thread count: a 77×1280 fp32 product cut into
+  // column tiles did). One block
+  // after another, each on all threads: a block per thread (single-threaded calls in a parallel
+  // region) ran 266–273 GFLOP/s bf16 against 342–363 (pictor-kernels, linear_rows64) and made the
+  // text encoder 0.17 → 0.23 s.
   for (int64_t b = 0; b < blocks; ++b) {
     const int64_t r0 = b * kRows, r1 = std::min(m, r0 + kRows);
     if (use_onednn) {

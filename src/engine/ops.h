@@ -10,10 +10,9 @@ namespace pictor::engine {
 at::Tensor attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
                      const at::Tensor& key_padding = {});
 
-// Inference-only linear layer whose result does not depend on the thread count: rows are cut
-// into fixed blocks of 64, one oneDNN product per block on all threads, so every call has the
-// same shape whatever the thread count (the ThreadCount tests check the bits in 1- and 2-thread
-// processes).
+// Inference-only linear layer whose result does not depend on the thread count: from 1024 rows
+// one oneDNN product over all rows, below that fixed blocks of 64 rows, one product per block
+// on all threads (the ThreadCount tests check the bits in 1- and 2-thread processes).
 // x: [..., in], weight: [out, in], bias: [out] or undefined → [..., out]
 at::Tensor linear_in_row_blocks(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias);
 

@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <functional>
+#include <tuple>
 #include <utility>
 #include <cstdio>
 #include <cstdlib>
@@ -403,10 +404,13 @@ TEST(ThreadCountChild, PrintsChecksums) {
     const auto q = r({1, 5, 300, 64}), k = r({1, 5, 4096, 64}), v = r({1, 5, 4096, 64});
     std::printf("checksum attention_%s %016llx\n", tag.c_str(),
                 (unsigned long long)fnv1a(blocked_attention(q, k, v)));
-    for (const int64_t in : {1280, 5120}) {
-      const auto x = r({in == 1280 ? 77 : 300, in}), w = r({1280, in}, 0.03);
-      std::printf("checksum linear%lld_%s %016llx\n", (long long)in, tag.c_str(),
-                  (unsigned long long)fnv1a(linear_in_row_blocks(x, w, torch::randn({1280}))));
+    // [rows, in] · [in, out]: the text encoder's 77 tokens, few rows with a long reduction, and
+    // the UNet's 32² and 64² levels (one product over all rows from 1024 rows on).
+    for (const auto& [rows, in, out] : {std::tuple<int64_t, int64_t, int64_t>{77, 1280, 1280},
+                                        {300, 5120, 1280}, {1024, 640, 640}, {4096, 320, 1280}}) {
+      const auto x = r({rows, in}), w = r({out, in}, 0.03);
+      std::printf("checksum linear%lldx%lld_%s %016llx\n", (long long)rows, (long long)in, tag.c_str(),
+                  (unsigned long long)fnv1a(linear_in_row_blocks(x, w, torch::randn({out}))));
     }
     for (const auto& [ch, hw] : {std::pair<int64_t, int64_t>{1280, 8}, {320, 32}}) {
       PackedConv2d conv(torch::randn({ch, ch, 3, 3}) * 0.02, torch::randn({ch}), 1, 1, dtype);
@@ -435,7 +439,7 @@ std::string child_checksums(int threads) {
 
 TEST(ThreadCount, SameBitsInSeparateProcesses) {
   const std::string one = child_checksums(1), two = child_checksums(2);
-  EXPECT_EQ(std::count(one.begin(), one.end(), '\n'), 2 * (1 + 2 + 2 * 2)) << one;
+  EXPECT_EQ(std::count(one.begin(), one.end(), '\n'), 2 * (1 + 4 + 2 * 2)) << one;
   EXPECT_EQ(one, two);
 }
 
