@@ -43,6 +43,18 @@ bool packed_conv_available() {
   return available;
 }
 
+namespace winograd {
+
+// Declared in winograd_conv.h; defined here, in a file compiled without AVX-512 flags.
+bool available() {
+  static const bool ok = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+                         __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq") &&
+                         __builtin_cpu_supports("avx512bf16");
+  return ok;
+}
+
+}  // namespace winograd
+
 namespace {
 
 std::atomic<bool>& winograd_switch() {

@@ -1,5 +1,6 @@
 // F(2×2, 3×3) Winograd convolution with AVX-512 BF16 products (see winograd_conv.h).
-// This file alone is compiled with AVX-512 flags; callers check available() first.
+// This file alone is compiled with AVX-512 flags; callers check available() first (defined in
+// onednn_conv.cpp, which is not, so that the check itself runs on any x86-64).
 #include "engine/winograd_conv.h"
 
 #include <immintrin.h>
@@ -187,12 +188,6 @@ void transform_output(const Geometry& g, const float* m, const TilePlace* places
 }
 
 }  // namespace
-
-bool available() {
-  static const bool ok = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-                         __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512bf16");
-  return ok;
-}
 
 bool supports(int64_t in_channels, int64_t out_channels) {
   return in_channels > 0 && in_channels % 32 == 0 && out_channels > 0 && out_channels % kPanel == 0;

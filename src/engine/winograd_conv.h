@@ -53,7 +53,9 @@ template <class T>
 using AlignedVector = std::vector<T, CacheLineAllocator<T>>;
 
 // Weights transformed (U = G g G^T, 4×4 per output/input channel pair) and packed for the
-// products: [16 positions][out/64 panels][in/2 channel pairs][64 outputs][2] bf16.
+// products: [16 positions][out/64 panels][in/2 pairs][64 outputs][2] bf16, where a pair is two
+// neighbouring slots of the transformed input's channel order (within each 32 channels: the even
+// ones, then the odd ones).
 struct PackedWeights {
   int64_t in_channels = 0, out_channels = 0;
   AlignedVector<uint16_t> u;  // bf16 bits
