@@ -43,6 +43,8 @@ bool packed_conv_available() {
   return available;
 }
 
+constexpr int64_t kWinogradMinTiles = 16;
+
 namespace winograd {
 
 // Declared in winograd_conv.h; defined here, in a file compiled without AVX-512 flags.
@@ -83,11 +85,11 @@ PackedConv2d::PackedConv2d(const at::Tensor& weight, const at::Tensor& bias, int
                       padding == 1 && winograd::supports(weight_.size(1), weight_.size(0)) && winograd::available();
 }
 
-// Below 256 tiles (32×32 pixels at batch 1) the transformed weights (16/9 of the weights) are
-// read for too little work, and the direct kernel was as fast or faster (1280 channels at 16×16:
-// 15.7 vs 17.6 ms; 640 at 32×32: 31 vs 12–20 ms; 2 threads, Zen 4).
+// From 16 tiles (8×8 pixels) on: at 1280 channels Winograd took 2.7–2.9 ms at 8×8 and 8.5–9.4 ms
+// at 16×16 against the direct kernel's 3.4 and 15.0 ms (2 threads, Zen 4). Below that the
+// transformed weights (16/9 of the weights) are read for too little work.
 bool PackedConv2d::use_winograd(int64_t n, int64_t h, int64_t w) {
-  if (!winograd_applies_ || !winograd_enabled() || n * ((h + 1) / 2) * ((w + 1) / 2) < 256) return false;
+  if (!winograd_applies_ || !winograd_enabled() || n * ((h + 1) / 2) * ((w + 1) / 2) < kWinogradMinTiles) return false;
   std::lock_guard<std::mutex> lock(mutex_);
   if (!winograd_) {
     const at::Tensor weight = weight_.to(at::kFloat).contiguous();

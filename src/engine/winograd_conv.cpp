@@ -14,6 +14,7 @@ namespace {
 
 constexpr int kPositions = 16;  // 4×4 transformed tile
 constexpr int kRows = 6;        // product rows (tiles) per micro-kernel call: 6×64 outputs in 24 registers
+constexpr int64_t kFewTiles = 192;  // up to this many tiles, one block (see conv3x3)
 
 uint16_t to_bf16(float f) {  // round to nearest even (finite values)
   uint32_t bits;
@@ -231,16 +232,25 @@ void conv3x3(const PackedWeights& weights, const void* x, bool x_bf16, int64_t n
              bool out_bf16, const ParallelFor& parallel_for) {
   Geometry g{n, h, w, weights.in_channels, weights.out_channels, (h + 1) / 2, (w + 1) / 2, 0};
   g.tiles = n * g.tiles_h * g.tiles_w;
-  // Tiles per block: the transformed input (16·block·in bf16) at most 256 KB, a quarter of L2
-  // (at 60 tiles and 128 channels some processes ran 1.6× slower, as if the block, its products
-  // and the weights no longer fitted together).
-  const int64_t block = std::clamp<int64_t>((8192 / g.in) / kRows * kRows, kRows, 24);
-  const int64_t blocks = (g.tiles + block - 1) / block;
   const int64_t panels = g.out / kPanel, pairs = g.in / 2;
-  // Few tiles (deep, small layers): split the output panels too, each group redoing the input
-  // transform, so that both threads have work. The result does not depend on the split.
-  int64_t groups = 1;
-  while (blocks * groups < 16 && groups < panels) ++groups;
+  int64_t block, groups;
+  if (g.tiles <= kFewTiles) {
+    // Few tiles (deep layers): all in one block, so that the transformed weights (16/9 of the
+    // weights: 52 MB at 1280 channels, beyond every cache) are read once per convolution and not
+    // once per block; the output panels are split into groups for the threads, each group
+    // redoing the input transform. The result does not depend on the split.
+    block = (g.tiles + kRows - 1) / kRows * kRows;
+    groups = std::min<int64_t>(panels, 8);
+  } else {
+    // Tiles per block: the transformed input (16·block·in bf16) at most 256 KB, a quarter of L2
+    // (at 60 tiles and 128 channels some processes ran 1.6× slower, as if the block, its
+    // products and the weights no longer fitted together).
+    block = std::clamp<int64_t>((8192 / g.in) / kRows * kRows, kRows, 24);
+    groups = 1;
+    const int64_t blocks = (g.tiles + block - 1) / block;
+    while (blocks * groups < 16 && groups < panels) ++groups;  // work for every thread
+  }
+  const int64_t blocks = (g.tiles + block - 1) / block;
   const int64_t position_step = panels * pairs * kPanel * 2;  // u: [16][panels][pairs][64][2]
   parallel_for(blocks * groups, [&](int64_t begin, int64_t end) {
     thread_local AlignedVector<uint16_t> v;

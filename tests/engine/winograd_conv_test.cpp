@@ -52,8 +52,10 @@ TEST(WinogradConv, KernelMatchesFp32ConvWithinTwiceTheDirectBf16Error) {
   struct Case {
     int64_t n, c, o, h, w;
   };
-  // Odd and even sizes (tiles cut by the border), a batch of two, one pixel wide.
-  for (const Case k : {Case{1, 32, 64, 13, 11}, Case{2, 64, 128, 8, 9}, Case{1, 96, 64, 7, 1}, Case{1, 128, 64, 2, 2}}) {
+  // Odd and even sizes (tiles cut by the border), a batch of two, one pixel wide; up to 192
+  // tiles all in one block, the last case (225 tiles) in blocks of 24.
+  for (const Case k : {Case{1, 32, 64, 13, 11}, Case{2, 64, 128, 8, 9}, Case{1, 96, 64, 7, 1}, Case{1, 128, 64, 2, 2},
+                       Case{1, 32, 128, 30, 29}}) {
     const auto x = torch::randn({k.n, k.c, k.h, k.w}), w = torch::randn({k.o, k.c, 3, 3}) * 0.1,
                b = torch::randn({k.o});
     const auto exact = torch::conv2d(x.to(torch::kDouble), w.to(torch::kDouble), b.to(torch::kDouble), 1, 1);
@@ -87,7 +89,7 @@ TEST(WinogradConv, PackedConv2dTakesItForLargeBf16ConvolutionsAndIsThreadCountFr
   if (!packed_conv_available() || !winograd_enabled()) GTEST_SKIP() << "Winograd path not enabled here";
   torch::manual_seed(23);
   torch::NoGradGuard no_grad;
-  // 2 × 17 × 16 = 544 output tiles (≥ 256): the Winograd path.
+  // 2 × 17 × 16 = 544 output tiles (≥ 16): the Winograd path, in blocks.
   const auto x = torch::randn({2, 64, 33, 31}), w = torch::randn({128, 64, 3, 3}) * 0.05, b = torch::randn({128});
   PackedConv2d conv(w, b, 1, 1, torch::kBFloat16);
   // PackedConv2d keeps its weights in the compute dtype, so it transforms the bf16 weights.
@@ -115,10 +117,10 @@ TEST(WinogradConv, SmallOrUnsupportedConvolutionsStayDirect) {
   if (!packed_conv_available() || !winograd_enabled()) GTEST_SKIP() << "Winograd path not enabled here";
   torch::manual_seed(24);
   torch::NoGradGuard no_grad;
-  // 16 × 16 = 256 tiles is the threshold; 30 × 30 (225 tiles) and 48 outputs stay direct:
-  // the result equals oneDNN's direct bf16 convolution, fp32 math on rounded operands.
+  // 16 tiles (8×8 pixels) is the threshold; 6×6 (9 tiles) and 48 outputs stay direct: the
+  // result equals oneDNN's direct bf16 convolution, fp32 math on rounded operands.
   const auto round = [](const at::Tensor& t) { return t.to(torch::kBFloat16).to(torch::kFloat); };
-  for (const auto& [o, hw] : {std::pair<int64_t, int64_t>{64, 30}, {48, 40}}) {
+  for (const auto& [o, hw] : {std::pair<int64_t, int64_t>{64, 6}, {48, 40}}) {
     const auto x = torch::randn({1, 32, hw, hw}), w = torch::randn({o, 32, 3, 3}) * 0.1;
     PackedConv2d conv(w, at::Tensor(), 1, 1, torch::kBFloat16);
     const auto y = conv.forward(x, torch::kFloat);
