@@ -171,8 +171,9 @@ Command add_bench_command(CLI::App& root) {
   cmd->add_option("--parts", a->parts,
                   "with --arch: only these measurements, comma-separated (text_encode, "
                   "unet_step_b1, unet_step_b2, "
-                  "taesd_decode, vae_decode, sd_turbo_1step_taesd; decode_accuracy: with --dtype "
-                  "bf16, PSNR of bf16 VAE/TAESD decodes against fp32, Winograd convolutions on and off)");
+                  "taesd_decode, vae_decode, sd_turbo_1step_taesd; all by default) and decode_accuracy "
+                  "(only when named; with --dtype bf16: PSNR of bf16 VAE/TAESD decodes against fp32, "
+                  "Winograd convolutions on and off)");
   cmd->add_option("--profile", a->profile,
                   "with --arch: write a chrome://tracing file of every op in the timed calls");
   return {cmd, [a] { return run_bench(*a); }};

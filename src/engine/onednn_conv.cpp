@@ -43,7 +43,7 @@ bool packed_conv_available() {
   return available;
 }
 
-constexpr int64_t kWinogradMinTiles = 16;
+constexpr int64_t kWinogradMinTiles = 64;
 
 namespace winograd {
 
@@ -85,9 +85,10 @@ PackedConv2d::PackedConv2d(const at::Tensor& weight, const at::Tensor& bias, int
                       padding == 1 && winograd::supports(weight_.size(1), weight_.size(0)) && winograd::available();
 }
 
-// From 16 tiles (8×8 pixels) on: at 1280 channels Winograd took 2.7–2.9 ms at 8×8 and 8.5–9.4 ms
-// at 16×16 against the direct kernel's 3.4 and 15.0 ms (2 threads, Zen 4). Below that the
-// transformed weights (16/9 of the weights) are read for too little work.
+// From 64 tiles (16×16 pixels) on: at 1280 channels Winograd took 8.5–9.4 ms at 16×16 against
+// the direct kernel's 15.0 ms (2 threads, Zen 4). At 8×8 it gained less (2.7–2.9 vs 3.4 ms, ~10 ms
+// per UNet step) than its transformed weights cost in memory (16/9 of the weights: ~1 GB for the
+// UNet's 8×8 level), so it stops there.
 bool PackedConv2d::use_winograd(int64_t n, int64_t h, int64_t w) {
   if (!winograd_applies_ || !winograd_enabled() || n * ((h + 1) / 2) * ((w + 1) / 2) < kWinogradMinTiles) return false;
   std::lock_guard<std::mutex> lock(mutex_);

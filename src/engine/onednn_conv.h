@@ -4,7 +4,7 @@
 // the weights on every call (at 1280 channels and 8×8 pixels that is 70 % of the call) and, for
 // NCHW activations, picks a slower GEMM-based kernel: measured fp32, 2 threads, this machine:
 // 1280 ch at 8×8 66 → 258 GFLOP/s, 320 ch at 64×64 210 → 357 GFLOP/s (fp32; bf16 likewise).
-// bf16 3×3 stride-1 convolutions over at least 16 output tiles of 2×2 pixels go through
+// bf16 3×3 stride-1 convolutions over at least 64 output tiles of 2×2 pixels go through
 // Winograd F(2×2, 3×3) instead (winograd_conv.h; PICTOR_WINOGRAD=0 turns it off).
 #include <ATen/ATen.h>
 

@@ -89,7 +89,7 @@ TEST(WinogradConv, PackedConv2dTakesItForLargeBf16ConvolutionsAndIsThreadCountFr
   if (!packed_conv_available() || !winograd_enabled()) GTEST_SKIP() << "Winograd path not enabled here";
   torch::manual_seed(23);
   torch::NoGradGuard no_grad;
-  // 2 × 17 × 16 = 544 output tiles (≥ 16): the Winograd path, in blocks.
+  // 2 × 17 × 16 = 544 output tiles (≥ 64): the Winograd path, in blocks.
   const auto x = torch::randn({2, 64, 33, 31}), w = torch::randn({128, 64, 3, 3}) * 0.05, b = torch::randn({128});
   PackedConv2d conv(w, b, 1, 1, torch::kBFloat16);
   // PackedConv2d keeps its weights in the compute dtype, so it transforms the bf16 weights.
@@ -117,10 +117,10 @@ TEST(WinogradConv, SmallOrUnsupportedConvolutionsStayDirect) {
   if (!packed_conv_available() || !winograd_enabled()) GTEST_SKIP() << "Winograd path not enabled here";
   torch::manual_seed(24);
   torch::NoGradGuard no_grad;
-  // 16 tiles (8×8 pixels) is the threshold; 6×6 (9 tiles) and 48 outputs stay direct: the
+  // 64 tiles (16×16 pixels) is the threshold; 14×14 (49 tiles) and 48 outputs stay direct: the
   // result equals oneDNN's direct bf16 convolution, fp32 math on rounded operands.
   const auto round = [](const at::Tensor& t) { return t.to(torch::kBFloat16).to(torch::kFloat); };
-  for (const auto& [o, hw] : {std::pair<int64_t, int64_t>{64, 6}, {48, 40}}) {
+  for (const auto& [o, hw] : {std::pair<int64_t, int64_t>{64, 14}, {48, 40}}) {
     const auto x = torch::randn({1, 32, hw, hw}), w = torch::randn({o, 32, 3, 3}) * 0.1;
     PackedConv2d conv(w, at::Tensor(), 1, 1, torch::kBFloat16);
     const auto y = conv.forward(x, torch::kFloat);

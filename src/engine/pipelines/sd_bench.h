@@ -17,7 +17,7 @@ struct SdBenchOptions {
   int size = 512;              // image side in pixels
   bool warmup = true;          // run each timed call once untimed first (not the VAE decode)
   int repeats = 1;             // timed calls per measurement (median reported)
-  std::string parts;           // comma-separated measurement names to run; empty = all
+  std::string parts;           // comma-separated measurement names to run; empty = all timings
   std::string profile;         // write a chrome://tracing file of every op in the timed calls
 };
 
@@ -51,7 +51,7 @@ struct SdBenchReport {
   std::string cpu_allocator;
   size_t allocator_hits = 0, allocator_misses = 0;
   double allocator_peak_in_use_mb = 0;
-  std::vector<SdBenchAccuracy> accuracy;  // bf16 only, part "decode_accuracy"
+  std::vector<SdBenchAccuracy> accuracy;  // bf16 only, part "decode_accuracy" (only when named)
 };
 
 // `log` receives one line per finished measurement (for a progress display).
