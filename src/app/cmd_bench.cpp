@@ -73,6 +73,12 @@ int run_arch_bench(const BenchArgs& a) {
                    acc.name.c_str(), acc.psnr_winograd_db, acc.winograd_available ? "" : " (not on this CPU)",
                    acc.psnr_direct_db);
   }
+  if (rep->unet_winograd_vs_direct_psnr_db > 0) {
+    out["accuracy"]["unet_step_b1"] = {{"bf16_winograd_vs_bf16_direct_psnr_db", rep->unet_winograd_vs_direct_psnr_db}};
+    if (!a.json)
+      std::fprintf(stderr, "%-22s bf16 with Winograd convolutions vs bf16 direct PSNR: %.1f dB\n", "unet_step_b1",
+                   rep->unet_winograd_vs_direct_psnr_db);
+  }
   out["peak_rss_mb"] = rep->peak_rss_mb;
   out["cpu_allocator"] = {{"kind", rep->cpu_allocator},
                           {"hits", rep->allocator_hits},

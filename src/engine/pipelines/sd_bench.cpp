@@ -208,6 +208,11 @@ Result<SdBenchReport> run_sd_bench(const SdBenchOptions& o,
       };
       compare("taesd_decode", [&](bool on) { m.taesd->set_bf16(on); }, [&] { return m.taesd->decode(latents); });
       compare("vae_decode", [&](bool on) { m.vae->set_bf16(on); }, [&] { return m.vae->decode(latents); });
+      set_winograd_enabled(false);
+      const auto eps_direct = m.unet->forward(x1, t, ctx);
+      set_winograd_enabled(true);
+      rep.unet_winograd_vs_direct_psnr_db = psnr(m.unet->forward(x1, t, ctx), eps_direct);
+      set_winograd_enabled(winograd_was);
     }
     if (m.tokenizer) {
       sd::SdPipelineRequest req;

@@ -52,6 +52,9 @@ struct SdBenchReport {
   size_t allocator_hits = 0, allocator_misses = 0;
   double allocator_peak_in_use_mb = 0;
   std::vector<SdBenchAccuracy> accuracy;  // bf16 only, part "decode_accuracy" (only when named)
+  // Same part: one bf16 UNet step (batch 1) with Winograd convolutions against the direct ones
+  // (the bench's UNet has no fp32 weights left to compare with); 0 = not measured.
+  double unet_winograd_vs_direct_psnr_db = 0;
 };
 
 // `log` receives one line per finished measurement (for a progress display).
