@@ -4,8 +4,12 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
+#include <string>
 
 #include "engine/onednn_matmul.h"
+#include "engine/softmax_bf16.h"
+#include "engine/winograd_conv.h"
 
 namespace pictor::engine {
 
@@ -42,6 +46,13 @@ at::Tensor blocked_attention(const at::Tensor& q, const at::Tensor& k, const at:
   // depended on the thread count. fp32 keeps row-major v (the fp32 jit gemm is thread-count free
   // and was slower on the transposed copy).
   const bool v_columns = work == at::kBFloat16;
+  // bf16 probabilities from our AVX-512 softmax where the CPU has AVX-512 BF16 (oneDNN's took a
+  // third of the attention's time; softmax_bf16.h). PICTOR_FAST_SOFTMAX=0: oneDNN's.
+  static const bool fast_softmax_allowed = [] {
+    const char* v = std::getenv("PICTOR_FAST_SOFTMAX");
+    return !(v && std::string(v) == "0") && winograd::available();
+  }();
+  const bool fast_softmax = work == at::kBFloat16 && fast_softmax_allowed;
   const auto qc = q.to(work).contiguous(), kc = k.to(work).contiguous(),
              vc = v_columns ? v.to(work).transpose(2, 3).contiguous() : v.to(work).contiguous();
   // [B, Lq, H, D] memory, returned as a [B, H, Lq, D] view: merging heads afterwards is free.
@@ -76,7 +87,10 @@ at::Tensor blocked_attention(const at::Tensor& q, const at::Tensor& k, const at:
       const MatrixRef om{ptr(op, ((b * lq + r0) * heads + h) * dv), rows, dv, heads * dv, 1,
                          work};  // [rows, D]
       onednn_matmul(qm, kt, s, float(scale));
-      onednn_softmax_rows(scores.data_ptr<float>(), probs.data_ptr(), work, rows, lk);
+      if (fast_softmax)
+        softmax_rows_fp32_to_bf16(scores.data_ptr<float>(), static_cast<uint16_t*>(probs.data_ptr()), rows, lk);
+      else
+        onednn_softmax_rows(scores.data_ptr<float>(), probs.data_ptr(), work, rows, lk);
       if (work == at::kFloat) {
         onednn_matmul(p, vm, om);
         continue;

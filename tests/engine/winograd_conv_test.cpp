@@ -2,13 +2,15 @@
 // convolution: the kernel API on odd sizes, batches and both input/output dtypes, and
 // PackedConv2d, which routes large bf16 3×3 convolutions to it (bit for bit with 1 and 2
 // threads; ThreadCount.SameBitsInSeparateProcesses in test_fast_kernels covers separate
-// processes through its 320-channel 32×32 bf16 convolution).
+// processes through its 320-channel 32×32 bf16 convolution). Also the attention's AVX-512 bf16
+// softmax (engine/softmax_bf16.h), the other kernel written with these intrinsics.
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
 #include <cmath>
 
 #include "engine/onednn_conv.h"
+#include "engine/softmax_bf16.h"
 #include "engine/winograd_conv.h"
 
 namespace pictor::engine {
@@ -125,6 +127,39 @@ TEST(WinogradConv, SmallOrUnsupportedConvolutionsStayDirect) {
     PackedConv2d conv(w, at::Tensor(), 1, 1, torch::kBFloat16);
     const auto y = conv.forward(x, torch::kFloat);
     EXPECT_LT((y - torch::conv2d(round(x), round(w), {}, 1, 1)).abs().max().item<double>(), 1e-4) << o << " " << hw;
+  }
+}
+
+}  // namespace
+}  // namespace pictor::engine
+
+namespace pictor::engine {
+namespace {
+
+// The attention's AVX-512 bf16 softmax (engine/softmax_bf16.h): against a double softmax, for
+// row lengths with and without a 16-wide tail, and scores far apart (exp underflow to 0).
+TEST(SoftmaxBf16, MatchesDoubleSoftmaxWithinOneBf16Rounding) {
+  if (!winograd::available()) GTEST_SKIP() << "no AVX-512 BF16 on this CPU";
+  torch::manual_seed(25);
+  for (const int64_t cols : {int64_t(1), int64_t(5), int64_t(77), int64_t(1024), int64_t(4099)}) {
+    auto scores = torch::randn({3, cols}) * 4;
+    scores[1] = scores[1] * 30;  // exponents down to e^-700: those probabilities are 0
+    const auto expected = torch::softmax(scores.to(torch::kDouble), -1);
+    auto work = scores.clone();
+    auto probs = torch::empty({3, cols}, torch::kBFloat16);
+    softmax_rows_fp32_to_bf16(work.data_ptr<float>(), reinterpret_cast<uint16_t*>(probs.data_ptr()), 3, cols);
+    const auto got = probs.to(torch::kDouble);
+    // One bf16 rounding (2^-9 relative) plus the fp32 exp and sum (~1e-6).
+    EXPECT_TRUE(((got - expected).abs() <= expected * (1.0 / 256) + 1e-6).all().item<bool>())
+        << cols << ": " << (got - expected).abs().max().item<double>();
+    EXPECT_NEAR(got.sum(-1).min().item<double>(), 1.0, 0.01) << cols;
+    // The scores buffer now holds exp(x - row max).
+    EXPECT_LT((work.to(torch::kDouble) - (scores.to(torch::kDouble) - std::get<0>(scores.max(-1, true))).exp())
+                  .abs()
+                  .max()
+                  .item<double>(),
+              1e-6)
+        << cols;
   }
 }
 
