@@ -7,9 +7,9 @@
 #include <cstdlib>
 #include <string>
 
+#include "engine/device.h"
 #include "engine/onednn_matmul.h"
 #include "engine/softmax_bf16.h"
-#include "engine/winograd_conv.h"
 
 namespace pictor::engine {
 
@@ -50,7 +50,7 @@ at::Tensor blocked_attention(const at::Tensor& q, const at::Tensor& k, const at:
   // third of the attention's time; softmax_bf16.h). PICTOR_FAST_SOFTMAX=0: oneDNN's.
   static const bool fast_softmax_allowed = [] {
     const char* v = std::getenv("PICTOR_FAST_SOFTMAX");
-    return !(v && std::string(v) == "0") && winograd::available();
+    return !(v && std::string(v) == "0") && cpu_has_avx512_bf16();
   }();
   const bool fast_softmax = work == at::kBFloat16 && fast_softmax_allowed;
   const auto qc = q.to(work).contiguous(), kc = k.to(work).contiguous(),

@@ -29,6 +29,13 @@ bool cpu_has_native_bf16() {
   return false;
 }
 
+bool cpu_has_avx512_bf16() {
+  static const bool ok = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+                         __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq") &&
+                         __builtin_cpu_supports("avx512bf16");
+  return ok;
+}
+
 ComputePolicy choose_policy(const std::string& requested) {
   ComputePolicy p;
   if (torch::cuda::is_available()) p.device = c10::Device(c10::kCUDA, 0);

@@ -16,6 +16,9 @@ struct ComputePolicy {
 };
 
 bool cpu_has_native_bf16();
+// AVX-512 F/BW/VL/DQ and AVX512_BF16 (VDPBF16PS): what the engine's hand-written kernels need
+// (winograd_conv.h, softmax_bf16.h); cached. Compiled without AVX-512 flags, so safe on any x86-64.
+bool cpu_has_avx512_bf16();
 // `requested`: "auto", "fp32" or "bf16". For a model whose measured fp32 path is already the
 // fastest on this CPU (small convs via oneDNN), callers pass "fp32".
 ComputePolicy choose_policy(const std::string& requested);

@@ -7,6 +7,7 @@
 #include <cstring>
 #include <oneapi/dnnl/dnnl.hpp>
 
+#include "engine/device.h"
 #include "engine/winograd_conv.h"
 
 namespace pictor::engine {
@@ -45,18 +46,6 @@ bool packed_conv_available() {
 
 constexpr int64_t kWinogradMinTiles = 64;
 
-namespace winograd {
-
-// Declared in winograd_conv.h; defined here, in a file compiled without AVX-512 flags.
-bool available() {
-  static const bool ok = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-                         __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq") &&
-                         __builtin_cpu_supports("avx512bf16");
-  return ok;
-}
-
-}  // namespace winograd
-
 namespace {
 
 std::atomic<bool>& winograd_switch() {
@@ -69,7 +58,7 @@ std::atomic<bool>& winograd_switch() {
 
 }  // namespace
 
-bool winograd_enabled() { return winograd::available() && winograd_switch().load(); }
+bool winograd_enabled() { return cpu_has_avx512_bf16() && winograd_switch().load(); }
 
 void set_winograd_enabled(bool on) { winograd_switch().store(on); }
 
@@ -82,7 +71,7 @@ PackedConv2d::PackedConv2d(const at::Tensor& weight, const at::Tensor& bias, int
       compute_(compute) {
   TORCH_CHECK(compute == at::kFloat || compute == at::kBFloat16, "PackedConv2d: fp32 or bf16 compute");
   winograd_applies_ = compute == at::kBFloat16 && weight_.size(2) == 3 && weight_.size(3) == 3 && stride == 1 &&
-                      padding == 1 && winograd::supports(weight_.size(1), weight_.size(0)) && winograd::available();
+                      padding == 1 && winograd::supports(weight_.size(1), weight_.size(0)) && cpu_has_avx512_bf16();
 }
 
 // From 64 tiles (16×16 pixels) on: at 1280 channels Winograd took 8.5–9.4 ms at 16×16 against

@@ -1,7 +1,7 @@
 #pragma once
 // Row softmax of fp32 scores into bf16 probabilities with AVX-512 (the attention's bf16 path).
 // oneDNN 2.6's softmax took ~0.75 ns per element inside the UNet's attention, a third of its time.
-// Torch-free; compiled with AVX-512 flags: call only where winograd::available() (AVX-512 BF16).
+// Torch-free; compiled with AVX-512 flags: call only where cpu_has_avx512_bf16() (engine/device.h).
 #include <cstdint>
 
 namespace pictor::engine {

@@ -1,6 +1,5 @@
 // F(2×2, 3×3) Winograd convolution with AVX-512 BF16 products (see winograd_conv.h).
-// This file alone is compiled with AVX-512 flags; callers check available() first (defined in
-// onednn_conv.cpp, which is not, so that the check itself runs on any x86-64).
+// Compiled with AVX-512 flags; callers check cpu_has_avx512_bf16() (engine/device.h) first.
 #include "engine/winograd_conv.h"
 
 #include <immintrin.h>
@@ -233,24 +232,18 @@ void conv3x3(const PackedWeights& weights, const void* x, bool x_bf16, int64_t n
   Geometry g{n, h, w, weights.in_channels, weights.out_channels, (h + 1) / 2, (w + 1) / 2, 0};
   g.tiles = n * g.tiles_h * g.tiles_w;
   const int64_t panels = g.out / kPanel, pairs = g.in / 2;
-  int64_t block, groups;
-  if (g.tiles <= kFewTiles) {
-    // Few tiles (deep layers): all in one block, so that the transformed weights (16/9 of the
-    // weights: 52 MB at 1280 channels, beyond every cache) are read once per convolution and not
-    // once per block; the output panels are split into groups for the threads, each group
-    // redoing the input transform. The result does not depend on the split.
-    block = (g.tiles + kRows - 1) / kRows * kRows;
-    groups = std::min<int64_t>(panels, 8);
-  } else {
-    // Tiles per block: the transformed input (16·block·in bf16) at most 256 KB, a quarter of L2
-    // (at 60 tiles and 128 channels some processes ran 1.6× slower, as if the block, its
-    // products and the weights no longer fitted together).
-    block = std::clamp<int64_t>((8192 / g.in) / kRows * kRows, kRows, 24);
-    groups = 1;
-    const int64_t blocks = (g.tiles + block - 1) / block;
-    while (blocks * groups < 16 && groups < panels) ++groups;  // work for every thread
-  }
+  // Few tiles (deep layers): all in one block, so that the transformed weights (16/9 of the
+  // weights: 52 MB at 1280 channels, beyond every cache) are read once per convolution and not
+  // once per block; the output panels are split into groups for the threads, each group redoing
+  // the input transform. More tiles: blocks whose transformed input (16·block·in bf16) is at most
+  // 256 KB, a quarter of L2 (at 60 tiles and 128 channels some processes ran 1.6× slower, as if
+  // the block, its products and the weights no longer fitted together), and panel groups only
+  // where there are fewer than 16 blocks. The result does not depend on either split.
+  const bool few = g.tiles <= kFewTiles;
+  const int64_t block = few ? (g.tiles + kRows - 1) / kRows * kRows
+                            : std::clamp<int64_t>((8192 / g.in) / kRows * kRows, kRows, 24);
   const int64_t blocks = (g.tiles + block - 1) / block;
+  const int64_t groups = few ? std::min<int64_t>(panels, 8) : std::clamp<int64_t>((16 + blocks - 1) / blocks, 1, panels);
   const int64_t position_step = panels * pairs * kPanel * 2;  // u: [16][panels][pairs][64][2]
   parallel_for(blocks * groups, [&](int64_t begin, int64_t end) {
     thread_local AlignedVector<uint16_t> v;

@@ -22,8 +22,7 @@
 
 namespace pictor::engine::winograd {
 
-// True where this CPU runs AVX-512 BF16 (VDPBF16PS); elsewhere nothing here may be called.
-bool available();
+// Call only where cpu_has_avx512_bf16() (engine/device.h): this is AVX-512 BF16 code.
 
 // The output channels a product panel covers.
 constexpr int64_t kPanel = 64;

@@ -9,6 +9,7 @@
 
 #include <cmath>
 
+#include "engine/device.h"
 #include "engine/onednn_conv.h"
 #include "engine/softmax_bf16.h"
 #include "engine/winograd_conv.h"
@@ -48,7 +49,7 @@ TEST(WinogradConv, SupportsOnlyItsChannelCounts) {
 }
 
 TEST(WinogradConv, KernelMatchesFp32ConvWithinTwiceTheDirectBf16Error) {
-  if (!winograd::available()) GTEST_SKIP() << "no AVX-512 BF16 on this CPU";
+  if (!cpu_has_avx512_bf16()) GTEST_SKIP() << "no AVX-512 BF16 on this CPU";
   torch::manual_seed(21);
   torch::NoGradGuard no_grad;
   struct Case {
@@ -78,7 +79,7 @@ TEST(WinogradConv, KernelMatchesFp32ConvWithinTwiceTheDirectBf16Error) {
 }
 
 TEST(WinogradConv, NoBiasMeansZeroBias) {
-  if (!winograd::available()) GTEST_SKIP() << "no AVX-512 BF16 on this CPU";
+  if (!cpu_has_avx512_bf16()) GTEST_SKIP() << "no AVX-512 BF16 on this CPU";
   torch::manual_seed(22);
   const auto x = torch::randn({1, 32, 6, 6}), w = torch::randn({64, 32, 3, 3}) * 0.1;
   const auto zeros = torch::zeros({64});
@@ -139,7 +140,7 @@ namespace {
 // The attention's AVX-512 bf16 softmax (engine/softmax_bf16.h): against a double softmax, for
 // row lengths with and without a 16-wide tail, and scores far apart (exp underflow to 0).
 TEST(SoftmaxBf16, MatchesDoubleSoftmaxWithinOneBf16Rounding) {
-  if (!winograd::available()) GTEST_SKIP() << "no AVX-512 BF16 on this CPU";
+  if (!cpu_has_avx512_bf16()) GTEST_SKIP() << "no AVX-512 BF16 on this CPU";
   torch::manual_seed(25);
   for (const int64_t cols : {int64_t(1), int64_t(5), int64_t(77), int64_t(1024), int64_t(4099)}) {
     auto scores = torch::randn({3, cols}) * 4;
