@@ -11,6 +11,7 @@
 #include "engine/models/pictor_mini_file.h"
 #include "engine/module_io.h"
 #include "engine/noise.h"
+#include "engine/pictor_mini_edit.h"
 #include "engine/samplers/flow_euler.h"
 #include "engine/tokenizers/word_tokenizer.h"
 #include "engine/weights/safetensors.h"
@@ -210,6 +211,44 @@ TEST(FlowEuler, IntegratesAConstantVelocityExactly) {
   EXPECT_TRUE(torch::allclose(out, x0, 1e-6, 1e-6));
   std::atomic<bool> cancel{true};
   EXPECT_FALSE(sample_flow_euler([&](const at::Tensor& x, double) { return x; }, eps, times, {}, &cancel).defined());
+}
+
+// Instruction edits start part-way along the source's path (preservation); inpainting starts from
+// noise inside the hole; image-to-image skips by its strength; weights without edits start from
+// noise as before.
+TEST(PictorMiniEdit, WhereEachKindOfEditStarts) {
+  EXPECT_EQ(instruction_edit_start_step(1), 0);
+  EXPECT_EQ(instruction_edit_start_step(2), 1);
+  EXPECT_EQ(instruction_edit_start_step(8), 1);
+  EXPECT_EQ(instruction_edit_start_step(12), 1);
+  EXPECT_EQ(instruction_edit_start_step(32), 3);
+  GenerateRequest req;
+  req.prompt = "make the circle red";
+  req.images.push_back(Image(48, 40, 3));
+  std::vector<std::string> warnings;
+  EditPlan instruction = plan_edit(req, 32, 12, /*supports_edits=*/true, warnings);
+  EXPECT_TRUE(instruction.edit_conditioning);
+  EXPECT_EQ(instruction.start_step, 1);
+  EXPECT_EQ(instruction.source.sizes(), (std::vector<int64_t>{1, 3, 32, 32}));
+  EXPECT_FALSE(instruction.mask.defined());
+
+  GenerateRequest inpaint = req;
+  inpaint.mask = Image(48, 40, 4);  // all transparent: change everything
+  EditPlan hole = plan_edit(inpaint, 32, 12, true, warnings);
+  EXPECT_EQ(hole.start_step, 0);
+  EXPECT_TRUE(hole.edit_conditioning);
+  EXPECT_EQ(hole.mask.sum().item<double>(), 32.0 * 32.0);
+
+  GenerateRequest img2img = req;
+  img2img.strength = 0.5;
+  EditPlan half = plan_edit(img2img, 32, 12, true, warnings);
+  EXPECT_EQ(half.start_step, 6);
+  EXPECT_FALSE(half.edit_conditioning);
+
+  EditPlan no_edits = plan_edit(inpaint, 32, 12, /*supports_edits=*/false, warnings);
+  EXPECT_EQ(no_edits.start_step, 0);
+  EXPECT_FALSE(no_edits.edit_conditioning);
+  EXPECT_TRUE(warnings.empty());
 }
 
 }  // namespace
