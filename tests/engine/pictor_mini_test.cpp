@@ -112,6 +112,43 @@ TEST(PictorMini, FileRoundTripGivesIdenticalOutputs) {
   EXPECT_TRUE(torch::equal(model->forward(x, t, c1, p1, pad), loaded->model->forward(x, t, c2, p2, pad)));
 }
 
+// pictor.guidance_max_t: steps at t above it use the conditional prediction alone. With two steps
+// (t = 1 and 0.5) and guidance_max_t 0.4 no step is guided, so the image matches guidance 1 (no
+// guidance at all); with 1.0 (the fallback) guidance 4 must change it.
+TEST(PictorMini, GuidanceAppliesOnlyAtOrBelowGuidanceMaxT) {
+  torch::manual_seed(2);
+  PictorMini model(tiny_config());
+  {
+    torch::NoGradGuard g;
+    for (auto& p : model->parameters()) p.add_(torch::randn_like(p) * 0.05);
+  }
+  std::vector<std::string> vocab(17, "w");
+  for (size_t i = 0; i < vocab.size(); ++i) vocab[i] = "word" + std::to_string(i);
+  auto image_with = [&](const char* max_t, double guidance) {
+    const std::string path = temp_path(std::string("gmax-") + max_t + ".safetensors");
+    std::map<std::string, std::string> meta;
+    if (*max_t) meta["pictor.guidance_max_t"] = max_t;
+    EXPECT_TRUE(save_pictor_mini(model, vocab, meta, torch::kFloat, path).is_ok());
+    auto engine = Engine::load(path, LoadOptions{1, "fp32"});
+    EXPECT_TRUE(engine.is_ok()) << engine.status().message();
+    GenerateRequest req;
+    req.prompt = "word3 word5";
+    req.steps = 2;
+    req.guidance = guidance;
+    auto out = (*engine)->generate(req);
+    EXPECT_TRUE(out.is_ok()) << out.status().message();
+    const auto& px = out->images.at(0).pixels;
+    return torch::tensor(std::vector<float>(px.begin(), px.end()));
+  };
+  auto unguided = image_with("", 1.0);
+  auto skipped = image_with("0.4", 4.0);
+  auto guided = image_with("", 4.0);
+  // 8-bit pixels. The conditional row alone vs. a batch of one: same maths, possibly other
+  // blocking, so one level of rounding is allowed.
+  EXPECT_LE((skipped - unguided).abs().max().item<float>(), 1.0f);
+  EXPECT_GT((guided - unguided).abs().max().item<float>(), 8.0f);
+}
+
 TEST(PictorMini, StrictLoadingReportsEveryProblemAtOnce) {
   torch::manual_seed(2);
   PictorMini model(tiny_config());

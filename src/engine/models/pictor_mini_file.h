@@ -1,7 +1,8 @@
 #pragma once
 // pictor-mini weights files: one safetensors file holding the model tensors ("text.…", "unet.…")
 // and metadata: pictor.family, pictor.config (JSON), pictor.vocab (JSON word list), and sampling
-// defaults (pictor.guidance, pictor.steps_low/medium/high).
+// defaults (pictor.guidance, pictor.guidance_max_t: guidance applies at t ≤ it, 1 = every step;
+// pictor.shift, pictor.steps_low/medium/high).
 #include <map>
 #include <memory>
 #include <string>

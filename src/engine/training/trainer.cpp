@@ -114,10 +114,11 @@ Status save_checkpoint(const std::string& dir, PictorMini& model, PictorMini& em
   PICTOR_RETURN_IF_ERROR(writer.write(dir + "/checkpoint.safetensors"));
 
   // medium = 12 steps: the largest count inside the 0.5 s/image latency budget on the 2-core
-  // reference machine (docs/benchmarks.md).
+  // reference machine (docs/benchmarks.md). Guidance only at t ≤ 0.8: measured better than at
+  // every step (docs/models/pictor-mini.md, "Eval").
   std::map<std::string, std::string> meta = {
       {"pictor.steps_low", "8"}, {"pictor.steps_medium", "12"}, {"pictor.steps_high", "32"},
-      {"pictor.guidance", "4.0"}, {"pictor.shift", "1.0"},
+      {"pictor.guidance", "4.0"}, {"pictor.shift", "1.0"}, {"pictor.guidance_max_t", "0.8"},
       {"pictor.edits", opts.edit_fraction > 0 ? "1" : "0"},
       {"train.edit_fraction", std::to_string(opts.edit_fraction)},
       {"train.step", std::to_string(ck.step)},
