@@ -120,24 +120,20 @@ class PictorMiniEngine final : public Engine {
       at::Tensor last_x, last_v;
       double last_t = 0;
       auto velocity = [&](const at::Tensor& xt, double t) {
-        at::Tensor v;
-        if (guided && t > guidance_max_t_) {
-          // Guidance only where t ≤ guidance_max_t (measured better than at every step, and one
-          // pass is cheaper): above it the conditional prediction alone, from the first row of
-          // every conditioning batch.
-          auto first = [](const at::Tensor& a) { return a.defined() ? a.slice(0, 0, 1) : a; };
-          v = file_.model->forward(
-              pictor_mini_input(xt, first(cond_source), first(cond_mask), first(cond_flag)),
-              torch::full({1}, t, xt.options()), first(context), first(pooled), first(pad));
-        } else {
-          auto batch = guided ? torch::cat({xt, xt}, 0) : xt;
-          auto tt = torch::full({batch.size(0)}, t, batch.options());
-          v = file_.model->forward(pictor_mini_input(batch, cond_source, cond_mask, cond_flag), tt,
-                                   context, pooled, pad);
-          if (guided) {
-            auto vc = v.slice(0, 0, 1), vu = v.slice(0, 1, 2);
-            v = vu + result.guidance * (vc - vu);
-          }
+        // Guidance only where t ≤ guidance_max_t (measured better than at every step, and one
+        // pass is cheaper): above it the conditional prediction alone, from the first row of
+        // every conditioning batch.
+        const bool guide_now = guided && t <= guidance_max_t_;
+        auto rows = [&](const at::Tensor& a) {
+          return guided && !guide_now && a.defined() ? a.slice(0, 0, 1) : a;
+        };
+        auto batch = guide_now ? torch::cat({xt, xt}, 0) : xt;
+        auto tt = torch::full({batch.size(0)}, t, batch.options());
+        auto v = file_.model->forward(pictor_mini_input(batch, rows(cond_source), rows(cond_mask), rows(cond_flag)),
+                                      tt, rows(context), rows(pooled), rows(pad));
+        if (guide_now) {
+          auto vc = v.slice(0, 0, 1), vu = v.slice(0, 1, 2);
+          v = vu + result.guidance * (vc - vu);
         }
         if (req.previews > 0 && req.on_preview) {
           last_x = xt;
