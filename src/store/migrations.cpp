@@ -84,11 +84,101 @@ CREATE INDEX usage_created ON usage (created_at_ms);
 CREATE UNIQUE INDEX usage_job ON usage (job_id) WHERE job_id <> '';
 )sql";
 
+
+// The arena (docs/arena.md) and the admin scope of API keys. A vote copies what a replay needs
+// (models and ranks in slot order, the prompt's axes, its weight) so that ratings are recomputed
+// from arena_votes alone; counted = 0 votes are kept with their exclusion reason.
+constexpr const char* k0002Arena = R"sql(
+ALTER TABLE api_keys ADD COLUMN scopes TEXT NOT NULL DEFAULT '';
+
+CREATE TABLE arena_prompts (
+  id             TEXT PRIMARY KEY,
+  arena          TEXT NOT NULL CHECK (arena IN ('text-to-image','image-edit')),
+  text           TEXT NOT NULL,
+  category       TEXT NOT NULL DEFAULT '',
+  language       TEXT NOT NULL DEFAULT '',
+  source         TEXT NOT NULL DEFAULT '',
+  image_media_id TEXT NOT NULL DEFAULT '',
+  text_hash      TEXT NOT NULL DEFAULT '',
+  created_at_ms  INTEGER NOT NULL
+);
+
+CREATE TABLE arena_battles (
+  id             TEXT PRIMARY KEY,
+  arena          TEXT NOT NULL CHECK (arena IN ('text-to-image','image-edit')),
+  prompt_id      TEXT NOT NULL REFERENCES arena_prompts (id),
+  judge          TEXT NOT NULL CHECK (judge IN ('human','auto')),
+  creator_key_id TEXT NOT NULL DEFAULT '',
+  voter_id       TEXT NOT NULL DEFAULT '',
+  seed           INTEGER NOT NULL,
+  width          INTEGER NOT NULL,
+  height         INTEGER NOT NULL,
+  pooled         INTEGER NOT NULL DEFAULT 0,
+  shown_at_ms    INTEGER NOT NULL DEFAULT 0,
+  created_at_ms  INTEGER NOT NULL,
+  expires_at_ms  INTEGER NOT NULL
+);
+CREATE INDEX arena_battles_pool ON arena_battles (arena, judge, created_at_ms) WHERE pooled = 1;
+CREATE INDEX arena_battles_created ON arena_battles (created_at_ms, id);
+
+CREATE TABLE arena_contestants (
+  battle_id TEXT NOT NULL REFERENCES arena_battles (id),
+  slot      TEXT NOT NULL CHECK (slot IN ('a','b','c','d')),
+  model     TEXT NOT NULL,
+  job_id    TEXT NOT NULL DEFAULT '',
+  media_id  TEXT NOT NULL DEFAULT '',
+  status    TEXT NOT NULL CHECK (status IN ('pending','ready','failed')),
+  error     TEXT NOT NULL DEFAULT '',
+  PRIMARY KEY (battle_id, slot)
+);
+CREATE INDEX arena_contestants_pending ON arena_contestants (battle_id) WHERE status = 'pending';
+
+CREATE TABLE arena_votes (
+  id               TEXT PRIMARY KEY,
+  battle_id        TEXT NOT NULL UNIQUE REFERENCES arena_battles (id),
+  arena            TEXT NOT NULL,
+  judge            TEXT NOT NULL CHECK (judge IN ('human','auto')),
+  voter_id         TEXT NOT NULL,
+  key_id           TEXT NOT NULL DEFAULT '',
+  outcome_json     TEXT NOT NULL,
+  models_json      TEXT NOT NULL,
+  ranks_json       TEXT NOT NULL,
+  category         TEXT NOT NULL DEFAULT '',
+  language         TEXT NOT NULL DEFAULT '',
+  prompt_hash      TEXT NOT NULL DEFAULT '',
+  weight           REAL NOT NULL DEFAULT 1,
+  vote_ms          INTEGER NOT NULL DEFAULT 0,
+  counted          INTEGER NOT NULL,
+  exclusion_reason TEXT NOT NULL DEFAULT '',
+  created_at_ms    INTEGER NOT NULL
+);
+CREATE INDEX arena_votes_created ON arena_votes (created_at_ms, id);
+CREATE INDEX arena_votes_voter ON arena_votes (voter_id, created_at_ms);
+CREATE INDEX arena_votes_prompt ON arena_votes (arena, prompt_hash);
+
+CREATE TABLE arena_rating_snapshots (
+  arena       TEXT NOT NULL,
+  judge       TEXT NOT NULL,
+  axis        TEXT NOT NULL,
+  model       TEXT NOT NULL,
+  mu          REAL NOT NULL,
+  sigma       REAL NOT NULL,
+  score       REAL NOT NULL,
+  votes       INTEGER NOT NULL,
+  rank        INTEGER NOT NULL,
+  taken_at_ms INTEGER NOT NULL,
+  reason      TEXT NOT NULL DEFAULT '',
+  PRIMARY KEY (model, judge, axis, arena, taken_at_ms)
+);
+CREATE INDEX arena_rating_snapshots_taken ON arena_rating_snapshots (taken_at_ms);
+)sql";
+
 }  // namespace
 
 const std::vector<Migration>& sqlite_migrations() {
   static const std::vector<Migration> kMigrations = {
       {1, "0001_init", k0001Init},
+      {2, "0002_arena", k0002Arena},
   };
   return kMigrations;
 }

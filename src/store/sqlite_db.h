@@ -90,3 +90,10 @@ class Transaction {
 };
 
 }  // namespace pictor::store
+
+// Declares `Stmt& var` for a cached statement, or returns its error. SQL is program text only:
+// every value travels as a bound parameter.
+#define PREPARE(var, sql)                            \
+  auto var##_result = db_->prepare(sql);             \
+  if (!var##_result.is_ok()) return var##_result.status(); \
+  Stmt& var = **var##_result

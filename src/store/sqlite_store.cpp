@@ -9,12 +9,6 @@
 
 namespace pictor::store {
 
-// Declares `Stmt& var` for a cached statement, or returns its error. SQL is program text only:
-// every value travels as a bound parameter.
-#define PREPARE(var, sql)                            \
-  auto var##_result = db_->prepare(sql);             \
-  if (!var##_result.is_ok()) return var##_result.status(); \
-  Stmt& var = **var##_result
 
 namespace {
 
@@ -24,7 +18,7 @@ constexpr const char* kJobColumns =
 constexpr const char* kMediaColumns =
     "id, job_id, key_id, content_type, width, height, size_bytes, created_at_ms, expires_at_ms, deleted_at_ms";
 constexpr const char* kKeyColumns =
-    "id, name, prefix, hash, created_at_ms, revoked_at_ms, rate_limit_per_minute";
+    "id, name, prefix, hash, created_at_ms, revoked_at_ms, rate_limit_per_minute, scopes";
 
 std::string select_jobs(const char* tail) { return std::string("SELECT ") + kJobColumns + " FROM jobs " + tail; }
 
@@ -74,6 +68,7 @@ ApiKeyRecord read_key(const Stmt& s) {
   k.created_at_ms = s.i64(4);
   k.revoked_at_ms = s.i64(5);
   k.rate_limit_per_minute = static_cast<int>(s.i64(6));
+  k.admin = s.text(7) == "admin";
   return k;
 }
 
@@ -342,9 +337,9 @@ Status SqliteStore::insert_api_key(const ApiKeyRecord& k) {
     if (s.i64(2)) return invalid_argument("this API key is already registered");
   }
   {
-    PREPARE(s, std::string("INSERT INTO api_keys (") + kKeyColumns + ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+    PREPARE(s, std::string("INSERT INTO api_keys (") + kKeyColumns + ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
     s.bind(1, k.id).bind(2, k.name).bind(3, k.prefix).bind(4, k.hash).bind(5, created)
-        .bind(6, k.revoked_at_ms).bind(7, k.rate_limit_per_minute);
+        .bind(6, k.revoked_at_ms).bind(7, k.rate_limit_per_minute).bind(8, std::string_view(k.admin ? "admin" : ""));
     PICTOR_RETURN_IF_ERROR(s.run());
   }
   return txn.commit();

@@ -40,12 +40,32 @@ class SqliteStore final : public Store {
   Status insert_usage(const UsageRecord& u) override;
   Result<std::vector<UsageBucket>> usage(const UsageQuery& q) override;
 
+  // sqlite_arena.cpp
+  Status insert_arena_prompt(const ArenaPromptRecord& p) override;
+  Result<ArenaPromptRecord> get_arena_prompt(const std::string& id) override;
+  Status insert_arena_battle(const ArenaBattleRecord& b) override;
+  Result<ArenaBattleRecord> get_arena_battle(const std::string& id) override;
+  Result<std::vector<ArenaBattleRecord>> list_arena_battles(const ArenaBattleQuery& q) override;
+  Status update_arena_contestant(const std::string& battle_id, const ArenaContestant& c) override;
+  Result<int64_t> mark_arena_battle_shown(const std::string& id, int64_t shown_at_ms) override;
+  Result<std::optional<ArenaBattleRecord>> claim_pooled_battle(const std::string& arena, const std::string& judge,
+                                                               const std::string& voter_id, int64_t now_ms) override;
+  Status insert_arena_vote(const ArenaVoteRecord& v) override;
+  Result<std::optional<ArenaVoteRecord>> get_arena_vote_for_battle(const std::string& battle_id) override;
+  Result<std::vector<ArenaVoteRecord>> list_arena_votes(const ArenaVoteQuery& q) override;
+  Result<int64_t> count_arena_votes(const ArenaVoteQuery& q) override;
+  Result<int> set_voter_counted(const std::string& voter_id, bool counted, const std::string& reason) override;
+  Status insert_rating_snapshots(const std::vector<RatingSnapshotRecord>& rows) override;
+  Result<std::vector<RatingSnapshotRecord>> rating_history(const RatingHistoryQuery& q) override;
+  Result<int64_t> latest_rating_snapshot_ms() override;
+
  private:
   explicit SqliteStore(std::unique_ptr<SqliteDb> db);
   // The unlocked bodies, for use inside a transaction that already holds mu_.
   Result<JobRecord> get_job_locked(const std::string& id);
   Status update_job_locked(const JobRecord& job);
   Status insert_usage_locked(const UsageRecord& u);
+  Result<ArenaBattleRecord> get_arena_battle_locked(const std::string& id);
 
   std::mutex mu_;
   std::unique_ptr<SqliteDb> db_;

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "core/status.h"
+#include "store/arena_records.h"
 
 namespace pictor::store {
 
@@ -67,6 +68,7 @@ struct ApiKeyRecord {
   int64_t created_at_ms = 0;
   int64_t revoked_at_ms = 0;    // 0 = active
   int rate_limit_per_minute = 0;  // 0 = the server's default
+  bool admin = false;           // the admin scope: key management, arena moderation
 };
 
 struct UsageRecord {
@@ -133,6 +135,32 @@ class Store {
   // --- usage
   virtual Status insert_usage(const UsageRecord& u) = 0;
   virtual Result<std::vector<UsageBucket>> usage(const UsageQuery& q) = 0;  // grouped by bucket, key, model
+
+  // --- arena (arena_records.h)
+  virtual Status insert_arena_prompt(const ArenaPromptRecord& p) = 0;
+  virtual Result<ArenaPromptRecord> get_arena_prompt(const std::string& id) = 0;            // not_found
+  // Inserts the battle and its contestants in one transaction.
+  virtual Status insert_arena_battle(const ArenaBattleRecord& b) = 0;
+  virtual Result<ArenaBattleRecord> get_arena_battle(const std::string& id) = 0;            // not_found
+  virtual Result<std::vector<ArenaBattleRecord>> list_arena_battles(const ArenaBattleQuery& q) = 0;
+  // Overwrites one contestant's job, media, status and error (by battle id and slot).
+  virtual Status update_arena_contestant(const std::string& battle_id, const ArenaContestant& c) = 0;
+  // Sets shown_at_ms when it is still 0; returns the stored value.
+  virtual Result<int64_t> mark_arena_battle_shown(const std::string& id, int64_t shown_at_ms) = 0;
+  // Hands the oldest pooled battle of (arena, judge) whose slots are all ready and that has not
+  // expired to `voter_id` (pooled = false, voter set) atomically; nullopt when there is none.
+  virtual Result<std::optional<ArenaBattleRecord>> claim_pooled_battle(const std::string& arena, const std::string& judge,
+                                                                       const std::string& voter_id, int64_t now_ms) = 0;
+  // conflict when the battle already has a vote (one vote per battle).
+  virtual Status insert_arena_vote(const ArenaVoteRecord& v) = 0;
+  virtual Result<std::optional<ArenaVoteRecord>> get_arena_vote_for_battle(const std::string& battle_id) = 0;
+  virtual Result<std::vector<ArenaVoteRecord>> list_arena_votes(const ArenaVoteQuery& q) = 0;  // time order
+  virtual Result<int64_t> count_arena_votes(const ArenaVoteQuery& q) = 0;
+  // Marks every vote of `voter_id` counted or not (with the reason); returns how many changed.
+  virtual Result<int> set_voter_counted(const std::string& voter_id, bool counted, const std::string& reason) = 0;
+  virtual Status insert_rating_snapshots(const std::vector<RatingSnapshotRecord>& rows) = 0;
+  virtual Result<std::vector<RatingSnapshotRecord>> rating_history(const RatingHistoryQuery& q) = 0;  // oldest first
+  virtual Result<int64_t> latest_rating_snapshot_ms() = 0;                                            // 0 = none
 };
 
 // Opens (creating when needed) the SQLite store at `path` and applies pending migrations.
