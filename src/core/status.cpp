@@ -14,6 +14,7 @@ const char* status_code_name(StatusCode code) {
     case StatusCode::kBusy: return "busy";
     case StatusCode::kConflict: return "conflict";
     case StatusCode::kUnavailable: return "unavailable";
+    case StatusCode::kGone: return "gone";
     case StatusCode::kInternal: return "internal";
   }
   return "unknown";

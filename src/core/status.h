@@ -21,6 +21,7 @@ enum class StatusCode {
   kBusy,             // queue full / rate limited (429)
   kConflict,         // the request contradicts stored state, e.g. a reused Idempotency-Key (422)
   kUnavailable,      // not serving right now: shutting down, model not loaded yet (503)
+  kGone,             // existed, but no longer usable: an expired arena battle (410)
   kInternal,         // a bug or an unexpected engine failure
 };
 
@@ -48,6 +49,7 @@ inline Status io_error(std::string m) { return {StatusCode::kIoError, std::move(
 inline Status cancelled(std::string m) { return {StatusCode::kCancelled, std::move(m)}; }
 inline Status conflict(std::string m) { return {StatusCode::kConflict, std::move(m)}; }
 inline Status unavailable(std::string m) { return {StatusCode::kUnavailable, std::move(m)}; }
+inline Status gone(std::string m) { return {StatusCode::kGone, std::move(m)}; }
 inline Status internal_error(std::string m) { return {StatusCode::kInternal, std::move(m)}; }
 
 template <typename T>

@@ -42,6 +42,10 @@ ApiError error_from_status(const Status& s, std::string param) {
       e.http_status = 422;
       e.code = "idempotency_key_reused";
       break;
+    case StatusCode::kGone:
+      e.http_status = 410;
+      e.code = "gone";
+      break;
     case StatusCode::kUnavailable:
       e.http_status = 503;
       e.type = "server_error";

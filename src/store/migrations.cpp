@@ -156,6 +156,13 @@ CREATE INDEX arena_votes_created ON arena_votes (created_at_ms, id);
 CREATE INDEX arena_votes_voter ON arena_votes (voter_id, created_at_ms);
 CREATE INDEX arena_votes_prompt ON arena_votes (arena, prompt_hash);
 
+-- Voters whose votes an operator stopped counting (their later votes are not counted either).
+CREATE TABLE arena_voter_exclusions (
+  voter_id      TEXT PRIMARY KEY,
+  reason        TEXT NOT NULL DEFAULT '',
+  created_at_ms INTEGER NOT NULL
+);
+
 CREATE TABLE arena_rating_snapshots (
   arena       TEXT NOT NULL,
   judge       TEXT NOT NULL,

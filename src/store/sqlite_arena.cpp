@@ -366,12 +366,53 @@ Result<int64_t> SqliteStore::count_arena_votes(const ArenaVoteQuery& q) {
   return s.i64(0);
 }
 
-Result<int> SqliteStore::set_voter_counted(const std::string& voter_id, bool counted, const std::string& reason) {
+Result<int> SqliteStore::exclude_voter(const std::string& voter_id, const std::string& reason, int64_t now) {
   std::lock_guard lock(mu_);
-  PREPARE(s, "UPDATE arena_votes SET counted = ?2, exclusion_reason = ?3 WHERE voter_id = ?1 AND counted <> ?2");
-  s.bind(1, voter_id).bind(2, counted ? 1 : 0).bind(3, counted ? std::string() : reason);
-  PICTOR_RETURN_IF_ERROR(s.run());
-  return static_cast<int>(db_->changes());
+  Transaction txn(*db_);
+  PICTOR_RETURN_IF_ERROR(txn.begin());
+  {
+    PREPARE(s, "INSERT OR REPLACE INTO arena_voter_exclusions (voter_id, reason, created_at_ms) VALUES (?1, ?2, ?3)");
+    s.bind(1, voter_id).bind(2, reason).bind(3, now);
+    PICTOR_RETURN_IF_ERROR(s.run());
+  }
+  int64_t n = 0;
+  {
+    PREPARE(s, "UPDATE arena_votes SET counted = 0, exclusion_reason = 'excluded_voter' WHERE voter_id = ?1 AND counted = 1");
+    s.bind(1, voter_id);
+    PICTOR_RETURN_IF_ERROR(s.run());
+    n = db_->changes();
+  }
+  PICTOR_RETURN_IF_ERROR(txn.commit());
+  return static_cast<int>(n);
+}
+
+Result<int> SqliteStore::include_voter(const std::string& voter_id) {
+  std::lock_guard lock(mu_);
+  Transaction txn(*db_);
+  PICTOR_RETURN_IF_ERROR(txn.begin());
+  {
+    PREPARE(s, "DELETE FROM arena_voter_exclusions WHERE voter_id = ?1");
+    s.bind(1, voter_id);
+    PICTOR_RETURN_IF_ERROR(s.run());
+  }
+  int64_t n = 0;
+  {
+    PREPARE(s, "UPDATE arena_votes SET counted = 1, exclusion_reason = '' WHERE voter_id = ?1 AND exclusion_reason = 'excluded_voter'");
+    s.bind(1, voter_id);
+    PICTOR_RETURN_IF_ERROR(s.run());
+    n = db_->changes();
+  }
+  PICTOR_RETURN_IF_ERROR(txn.commit());
+  return static_cast<int>(n);
+}
+
+Result<bool> SqliteStore::is_voter_excluded(const std::string& voter_id) {
+  std::lock_guard lock(mu_);
+  PREPARE(s, "SELECT count(*) FROM arena_voter_exclusions WHERE voter_id = ?1");
+  s.bind(1, voter_id);
+  auto row = s.step();
+  if (!row.is_ok()) return row.status();
+  return s.i64(0) > 0;
 }
 
 Status SqliteStore::insert_rating_snapshots(const std::vector<RatingSnapshotRecord>& rows) {

@@ -54,7 +54,9 @@ class SqliteStore final : public Store {
   Result<std::optional<ArenaVoteRecord>> get_arena_vote_for_battle(const std::string& battle_id) override;
   Result<std::vector<ArenaVoteRecord>> list_arena_votes(const ArenaVoteQuery& q) override;
   Result<int64_t> count_arena_votes(const ArenaVoteQuery& q) override;
-  Result<int> set_voter_counted(const std::string& voter_id, bool counted, const std::string& reason) override;
+  Result<int> exclude_voter(const std::string& voter_id, const std::string& reason, int64_t now_ms) override;
+  Result<int> include_voter(const std::string& voter_id) override;
+  Result<bool> is_voter_excluded(const std::string& voter_id) override;
   Status insert_rating_snapshots(const std::vector<RatingSnapshotRecord>& rows) override;
   Result<std::vector<RatingSnapshotRecord>> rating_history(const RatingHistoryQuery& q) override;
   Result<int64_t> latest_rating_snapshot_ms() override;

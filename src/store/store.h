@@ -156,8 +156,11 @@ class Store {
   virtual Result<std::optional<ArenaVoteRecord>> get_arena_vote_for_battle(const std::string& battle_id) = 0;
   virtual Result<std::vector<ArenaVoteRecord>> list_arena_votes(const ArenaVoteQuery& q) = 0;  // time order
   virtual Result<int64_t> count_arena_votes(const ArenaVoteQuery& q) = 0;
-  // Marks every vote of `voter_id` counted or not (with the reason); returns how many changed.
-  virtual Result<int> set_voter_counted(const std::string& voter_id, bool counted, const std::string& reason) = 0;
+  // Stops counting a voter: records the exclusion and marks their counted votes uncounted with
+  // reason "excluded_voter"; returns how many votes changed. include_voter undoes exactly that.
+  virtual Result<int> exclude_voter(const std::string& voter_id, const std::string& reason, int64_t now_ms) = 0;
+  virtual Result<int> include_voter(const std::string& voter_id) = 0;
+  virtual Result<bool> is_voter_excluded(const std::string& voter_id) = 0;
   virtual Status insert_rating_snapshots(const std::vector<RatingSnapshotRecord>& rows) = 0;
   virtual Result<std::vector<RatingSnapshotRecord>> rating_history(const RatingHistoryQuery& q) = 0;  // oldest first
   virtual Result<int64_t> latest_rating_snapshot_ms() = 0;                                            // 0 = none

@@ -191,13 +191,20 @@ TEST_P(StoreConformance, ArenaOneVotePerBattleAndQueries) {
   EXPECT_EQ((**found).voter_id, "alice");
   EXPECT_FALSE(store().get_arena_vote_for_battle("battle_none")->has_value());
 
-  // Excluding a voter keeps the votes, uncounted, with the reason; including counts them again.
-  EXPECT_EQ(*store().set_voter_counted("alice", false, "excluded_voter"), 1);
+  // Excluding a voter keeps the votes, uncounted, with the reason; including counts them again,
+  // but not votes left out for another reason.
+  EXPECT_FALSE(*store().is_voter_excluded("bob"));
+  EXPECT_EQ(*store().exclude_voter("bob", "spam", kT0), 0);  // bob's only vote was not counted
+  EXPECT_TRUE(*store().is_voter_excluded("bob"));
+  EXPECT_EQ(*store().exclude_voter("alice", "spam", kT0), 1);
   auto after = store().get_arena_vote_for_battle(b1.id);
   EXPECT_FALSE((**after).counted);
   EXPECT_EQ((**after).exclusion_reason, "excluded_voter");
-  EXPECT_EQ(*store().set_voter_counted("alice", true, ""), 1);
+  EXPECT_EQ(*store().include_voter("alice"), 1);
+  EXPECT_FALSE(*store().is_voter_excluded("alice"));
   EXPECT_TRUE((**store().get_arena_vote_for_battle(b1.id)).counted);
+  EXPECT_EQ(*store().include_voter("bob"), 0);
+  EXPECT_EQ((**store().get_arena_vote_for_battle(b2.id)).exclusion_reason, "too_fast");
 }
 
 TEST_P(StoreConformance, ArenaRatingSnapshots) {
