@@ -29,7 +29,10 @@ int RateLimiter::take(const std::string& key, int per_minute) {
 }
 
 bool Authenticator::authenticate(const std::string& header, Caller& caller, ApiError& error) {
-  if (no_auth_) return true;
+  if (no_auth_) {
+    caller.admin = true;  // --no-auth: loopback only, the operator's own machine
+    return true;
+  }
   auto unauthorized = [&](std::string message, std::string code) {
     error = ApiError{401, std::move(message), "authentication_error", "", std::move(code)};
     return false;
@@ -55,6 +58,7 @@ bool Authenticator::authenticate(const std::string& header, Caller& caller, ApiE
   }
   caller.key_id = rec->id;
   caller.key_name = rec->name;
+  caller.admin = rec->admin;
   caller.rate_limit_per_minute = rec->rate_limit_per_minute > 0 ? rec->rate_limit_per_minute : default_rate_;
   if (int wait = limiter_.take(rec->id, caller.rate_limit_per_minute); wait > 0) {
     error = ApiError{429,

@@ -15,6 +15,7 @@ struct Caller {
   std::string key_id;  // "" when the server runs with --no-auth
   std::string key_name;
   int rate_limit_per_minute = 0;
+  bool admin = false;  // the key has the admin scope (always under --no-auth)
 };
 
 class RateLimiter {
@@ -38,6 +39,7 @@ class Authenticator {
   // 401 without a valid key, 403 for a revoked one, 429 (+ Retry-After) over the rate limit.
   bool authenticate(const std::string& authorization_header, Caller& caller, ApiError& error);
   bool no_auth() const { return no_auth_; }
+  RateLimiter& limiter() { return limiter_; }
 
  private:
   store::Store& store_;

@@ -15,10 +15,15 @@
 #include "server/request_parse.h"
 #include "server/server.h"
 
+namespace pictor::arena {
+class ArenaService;
+}
+
 namespace pictor::server {
 
 struct ServerContext {
   ServerOptions options;
+  arena::ArenaService* arena = nullptr;
   store::Store* store = nullptr;
   jobs::JobManager* jobs = nullptr;
   Authenticator* auth = nullptr;
@@ -66,5 +71,6 @@ void register_media_routes(httplib::Server& svr, ServerContext& ctx);
 void register_model_routes(httplib::Server& svr, ServerContext& ctx);
 void register_usage_routes(httplib::Server& svr, ServerContext& ctx);
 void register_ops_routes(httplib::Server& svr, ServerContext& ctx);
+void register_arena_routes(httplib::Server& svr, ServerContext& ctx);
 
 }  // namespace pictor::server

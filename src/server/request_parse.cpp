@@ -379,4 +379,9 @@ bool parse_gateway_json(const json& body, const std::string& prefer, const Parse
   return true;
 }
 
+bool parse_json_image(const json& v, const std::string& param, const ParseLimits& limits, UploadedImage& out,
+                      ApiError& error) {
+  return json_image(v, param, limits, out, error);
+}
+
 }  // namespace pictor::server

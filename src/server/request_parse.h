@@ -64,6 +64,10 @@ bool parse_gateway_json(const nlohmann::json& body, const std::string& prefer, c
                         GatewayRequest& out, ApiError& error);
 
 // Parses "wait" values: "auto" → 60, integers 0–60.
+// One image given in JSON (a data URL, bare base64 or {"image_url": DATA_URL}), checked to decode
+// within the pixel cap.
+bool parse_json_image(const nlohmann::json& v, const std::string& param, const ParseLimits& limits, UploadedImage& out,
+                      ApiError& error);
 bool parse_wait_value(const nlohmann::json& v, int& seconds, ApiError& error, const std::string& param);
 
 }  // namespace pictor::server

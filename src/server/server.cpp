@@ -8,6 +8,8 @@
 #include <filesystem>
 
 #include "core/log.h"
+#include "arena/arena_service.h"
+#include "arena/voter_token.h"
 #include "server/context.h"
 #include "store/data_dir.h"
 
@@ -20,25 +22,6 @@ namespace {
 bool is_loopback(const std::string& host) {
   return host == "127.0.0.1" || host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
 }
-
-// One server per data directory: a second one would re-run the first one's jobs.
-class DirLock {
- public:
-  ~DirLock() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  Status acquire(const std::string& dir) {
-    const std::string path = dir + "/pictor.lock";
-    fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    if (fd_ < 0) return io_error("cannot open " + path + ": " + std::strerror(errno));
-    if (::flock(fd_, LOCK_EX | LOCK_NB) != 0)
-      return unavailable("another pictor server is using the data directory " + dir + " (" + path + " is locked)");
-    return Status::ok();
-  }
-
- private:
-  int fd_ = -1;
-};
 
 class ServerImpl final : public Server {
  public:
@@ -84,6 +67,19 @@ class ServerImpl final : public Server {
     setup_http();
     PICTOR_RETURN_IF_ERROR(jobs_->start());
 
+    arena::ArenaOptions aopts;
+    aopts.pool_size = opts.arena_pool;
+    aopts.min_vote_ms = opts.arena_min_vote_ms;
+    aopts.daily_counted_votes = opts.arena_daily_votes;
+    aopts.prompt_repeat_cap = opts.arena_repeat_cap;
+    aopts.battle_ttl_ms = opts.arena_battle_ttl_s * 1000;
+    auto secret = arena::load_or_create_secret(dir + "/arena.secret");
+    if (!secret.is_ok()) return secret.status();
+    aopts.secret = *secret;
+    arena_ = std::make_unique<arena::ArenaService>(*store_, *jobs_, aopts);
+    PICTOR_RETURN_IF_ERROR(arena_->start());
+    ctx_.arena = arena_.get();
+
     port_ = opts.port == 0 ? http_.bind_to_any_port(opts.host) : (http_.bind_to_port(opts.host, opts.port) ? opts.port : -1);
     if (port_ < 0) return io_error("cannot listen on " + opts.host + ":" + std::to_string(opts.port) + " (in use or not permitted)");
     // cpp-httplib 0.11 listens with a backlog of 5: hundreds of clients connecting at once then
@@ -98,6 +94,7 @@ class ServerImpl final : public Server {
 
   void run() override {
     http_.listen_after_bind();
+    arena_->stop();
     // Listener closed: finish what is running (or re-queue it), then stop the workers.
     jobs_->shutdown(std::chrono::milliseconds(int64_t(ctx_.options.shutdown_grace_s * 1000)));
     log_event(LogLevel::kInfo, "server.stopped");
@@ -162,14 +159,16 @@ class ServerImpl final : public Server {
     register_model_routes(http_, ctx_);
     register_usage_routes(http_, ctx_);
     register_ops_routes(http_, ctx_);
+    register_arena_routes(http_, ctx_);
   }
 
   ServerContext ctx_;
-  DirLock lock_;
+  store::DataDirLock lock_;
   std::unique_ptr<store::Store> store_;
   std::unique_ptr<jobs::EnginePool> engines_;
   std::unique_ptr<jobs::JobManager> jobs_;
   std::unique_ptr<Authenticator> auth_;
+  std::unique_ptr<arena::ArenaService> arena_;  // after jobs_: destroyed before it
   httplib::Server http_;
   int port_ = -1;
   int listen_fd_ = -1;

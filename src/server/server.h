@@ -30,6 +30,14 @@ struct ServerOptions {
   std::string dtype = "auto";
   double shutdown_grace_s = 30;
   bool preload = true;                    // load models before reporting ready
+  // The arena (docs/arena.md).
+  int arena_pool = 2;                     // ready battles kept per arena; 0 = none
+  int64_t arena_min_vote_ms = 2000;       // faster votes are stored, not counted
+  int arena_votes_per_minute = 30;        // per voter and per key (votes, and battles likewise)
+  int arena_anonymous_per_minute = 60;    // per address, for voters without a key
+  int arena_daily_votes = 500;            // counted votes per voter per UTC day
+  int arena_repeat_cap = 25;              // counted votes per prompt before its weight falls
+  int64_t arena_battle_ttl_s = 24 * 3600;
 };
 
 class Server {

@@ -1,5 +1,12 @@
 #include "store/data_dir.h"
 
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
 #include <pwd.h>
 #include <unistd.h>
 
@@ -34,6 +41,20 @@ std::string default_data_dir() {
 
 std::string sqlite_path(const std::string& data_dir) {
   return (std::filesystem::path(data_dir) / "pictor.db").string();
+}
+
+DataDirLock::~DataDirLock() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+Status DataDirLock::acquire(const std::string& dir) {
+  const std::string path = dir + "/pictor.lock";
+  fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd_ < 0) return io_error("cannot open " + path + ": " + std::strerror(errno));
+  if (::flock(fd_, LOCK_EX | LOCK_NB) != 0)
+    return unavailable("another pictor process (a server, or pictor arena) is using the data directory " + dir + " (" +
+                       path + " is locked)");
+  return Status::ok();
 }
 
 }  // namespace pictor::store

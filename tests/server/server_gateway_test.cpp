@@ -196,7 +196,7 @@ TEST_F(Gateway, NoJobIsLostAcrossKill9) {
   // A second server on the same data directory is refused.
   ServerProcess second;
   EXPECT_FALSE(second.start(data_, {"--no-auth"}));
-  EXPECT_NE(second.last_error().find("another pictor server"), std::string::npos) << second.last_error();
+  EXPECT_NE(second.last_error().find("another pictor process"), std::string::npos) << second.last_error();
   EXPECT_EQ(server_.stop(SIGTERM), 0);
 }
 

@@ -1,0 +1,84 @@
+#include "arena/voter_token.h"
+
+#include <fcntl.h>
+#include <openssl/hmac.h>
+#include <openssl/crypto.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include "store/random.h"
+#include "store/store.h"
+
+namespace pictor::arena {
+
+Result<std::string> load_or_create_secret(const std::string& path) {
+  {
+    std::ifstream in(path);
+    if (in) {
+      std::string s;
+      std::getline(in, s);
+      if (s.size() >= 32) return s;
+      return corrupt_data(path + " does not hold an arena secret (delete it to make a new one)");
+    }
+  }
+  unsigned char bytes[32];
+  store::random_bytes(bytes, sizeof bytes);
+  std::string secret;
+  for (unsigned char b : bytes) {
+    secret += "0123456789abcdef"[b >> 4];
+    secret += "0123456789abcdef"[b & 15];
+  }
+  // O_EXCL: two processes starting at once agree on the first one's secret.
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    if (errno == EEXIST) return load_or_create_secret(path);
+    return io_error("cannot create " + path + ": " + std::strerror(errno));
+  }
+  const std::string line = secret + "\n";
+  const bool ok = ::write(fd, line.data(), line.size()) == ssize_t(line.size());
+  ::close(fd);
+  if (!ok) return io_error("cannot write " + path);
+  return secret;
+}
+
+std::string hmac_sha256_hex(std::string_view key, std::string_view message) {
+  unsigned char out[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  HMAC(EVP_sha256(), key.data(), int(key.size()), reinterpret_cast<const unsigned char*>(message.data()),
+       message.size(), out, &len);
+  static const char* kHex = "0123456789abcdef";
+  std::string hex;
+  for (unsigned int i = 0; i < len; ++i) {
+    hex += kHex[out[i] >> 4];
+    hex += kHex[out[i] & 15];
+  }
+  return hex;
+}
+
+std::string new_voter_token(const std::string& secret) {
+  const std::string id = store::new_id("anon");
+  return "v1." + id + "." + hmac_sha256_hex(secret, "voter:" + id);
+}
+
+std::optional<std::string> verify_voter_token(const std::string& secret, std::string_view token) {
+  if (token.size() > 200 || token.substr(0, 3) != "v1.") return std::nullopt;
+  const size_t dot = token.find('.', 3);
+  if (dot == std::string_view::npos) return std::nullopt;
+  const std::string id(token.substr(3, dot - 3));
+  const std::string mac(token.substr(dot + 1));
+  if (id.rfind("anon_", 0) != 0) return std::nullopt;
+  const std::string want = hmac_sha256_hex(secret, "voter:" + id);
+  if (mac.size() != want.size() || CRYPTO_memcmp(mac.data(), want.data(), want.size()) != 0) return std::nullopt;
+  return id;
+}
+
+std::string voter_pseudonym(const std::string& secret, std::string_view voter_id) {
+  return "voter_" + hmac_sha256_hex(secret, "pseudonym:" + std::string(voter_id)).substr(0, 16);
+}
+
+}  // namespace pictor::arena
