@@ -11,6 +11,7 @@ packages=(
   nlohmann-json3-dev libcli11-dev       # JSON, command line
   libsqlite3-dev libssl-dev             # store (SQLite), API key hashing (SHA-256)
   libcpp-httplib-dev                    # server, pictor pull
+  libcld2-dev libcld2-0                 # arena axes: prompt language detection (CLD2)
   ca-certificates                       # pictor pull: HTTPS certificates of the model hub
   libgtest-dev libgmock-dev             # tests
   nodejs npm                            # tests/node: the official openai npm client against pictor serve
