@@ -16,6 +16,7 @@ Command add_generate_command(CLI::App& root);
 Command add_edit_command(CLI::App& root);
 Command add_train_command(CLI::App& root);
 Command add_eval_command(CLI::App& root);
+Command add_check_command(CLI::App& root);
 Command add_bench_command(CLI::App& root);
 Command add_models_command(CLI::App& root);
 Command add_pull_command(CLI::App& root);

@@ -12,7 +12,8 @@ int main(int argc, char** argv) {
   root.set_version_flag("--version", std::string("pictor ") + "0.1.0");
   std::vector<Command> commands = {add_generate_command(root), add_edit_command(root),
                                    add_train_command(root),
-                                   add_eval_command(root), add_bench_command(root),
+                                   add_eval_command(root), add_check_command(root),
+                                   add_bench_command(root),
                                    add_models_command(root), add_pull_command(root),
                                    add_keys_command(root),
                                    add_serve_command(root)};
