@@ -332,15 +332,20 @@ size_t region_at(const Words& w, size_t i, Region& r) {
   return j - i;
 }
 
+const std::vector<std::string>& filler_words() {
+  static const std::vector<std::string> kFillers = {
+      "a",       "an",       "the",    "of",      "picture", "image",   "showing", "drawing",
+      "draw",    "show",     "render", "there",   "is",      "are",     "make",    "with",
+      "please",  "generate", "create", "scene",   "paint",   "simple",  "illustration",
+      "can",     "you",      "give",   "me",      "graphic", "holding", "and",     "plus",
+      "along",   "together", "namely", "sits",    "should",  "be",      "appears", "placed",
+      "has",     "also",     "both",   "each",    "next",    "then"};
+  return kFillers;
+}
+
 bool is_filler(const std::string& word) {
-  static const std::set<std::string> kFillers = {
-      "a",        "an",      "the",     "of",      "picture", "image",    "showing", "drawing",
-      "draw",     "show",    "render",  "there",   "is",      "are",      "make",    "with",
-      "please",   "generate", "create", "scene",   "paint",   "simple",   "illustration",
-      "can",      "you",     "give",    "me",      "graphic", "holding",  "and",     "plus",
-      "along",    "together", "namely", "sits",    "should",  "be",       "appears", "placed",
-      "has",      "also",    "both",    "each",    "next",    "then"};
-  return kFillers.count(word) > 0;
+  static const std::set<std::string> kSet(filler_words().begin(), filler_words().end());
+  return kSet.count(word) > 0;
 }
 
 bool is_known_word(const std::string& word) {

@@ -43,7 +43,8 @@ std::optional<Background> gradient_from(const Words& w, size_t& j, GradientDirec
 size_t relation_at(const Words& w, size_t i, Relation& r, bool& it);
 size_t region_at(const Words& w, size_t i, Region& r);
 
-bool is_filler(const std::string& word);      // frame and glue words: "draw", "there", "with"
+const std::vector<std::string>& filler_words();  // frame and glue words: "draw", "there", "with"
+bool is_filler(const std::string& word);
 bool is_known_word(const std::string& word);  // in vocabulary() or one of the lists here
 
 // Places spec.scene's objects on the 3 × 3 grid of region centres so that every stated region

@@ -14,6 +14,7 @@
 #include "world/detector.h"
 #include "world/facts.h"
 #include "world/prompt_check.h"
+#include "world/prompt_lexicon.h"
 #include "world/prompt_parser.h"
 #include "world/renderer.h"
 #include "world/scene_sampler.h"
@@ -277,6 +278,19 @@ TEST(WorldPromptParser, OutsideTheWorldListsUnknownWords) {
   const ParsedPrompt nothing = parse_ok("please draw");
   EXPECT_FALSE(nothing.in_world);  // no fact stated
   EXPECT_TRUE(nothing.unknown_words.empty());
+}
+
+// in_world means pictor-mini knows every word: glue words the parser skips are vocabulary words.
+TEST(WorldPromptParser, SkippedWordsAreVocabularyWords) {
+  const auto v = vocabulary();
+  const std::set<std::string> vocab(v.begin(), v.end());
+  EXPECT_GE(lexicon::filler_words().size(), 40u);
+  for (const auto& w : lexicon::filler_words()) {
+    EXPECT_TRUE(lexicon::is_filler(w)) << w;
+    EXPECT_TRUE(vocab.count(w)) << w;
+  }
+  EXPECT_FALSE(lexicon::is_filler("zebra"));
+  EXPECT_FALSE(lexicon::is_filler("red"));
 }
 
 Scene scene_of(std::vector<Object> objects) {
