@@ -20,6 +20,7 @@ struct KeysFlags {
   std::string data_dir;  // "" = store::default_data_dir()
   std::string name;
   int rate_limit = 0;
+  bool admin = false;
   bool json = false;
   std::string target;  // revoke: id or name
 };
@@ -68,10 +69,12 @@ int run_create(const KeysFlags& f) {
   rec.hash = store::hash_api_key(key);
   rec.created_at_ms = store::now_ms();
   rec.rate_limit_per_minute = f.rate_limit;
+  rec.admin = f.admin;
   if (Status s = (*st)->insert_api_key(rec); !s.is_ok()) return fail(s);
   std::printf("%s\n", key.c_str());
   std::fflush(stdout);
-  std::fprintf(stderr, "created API key '%s' (%s) in %s\n", rec.name.c_str(), rec.id.c_str(), db_path(f).c_str());
+  std::fprintf(stderr, "created %sAPI key '%s' (%s) in %s\n", f.admin ? "admin " : "", rec.name.c_str(), rec.id.c_str(),
+               db_path(f).c_str());
   std::fprintf(stderr, "save the key now: only its hash is stored, it cannot be shown again\n");
   return 0;
 }
@@ -94,7 +97,8 @@ int run_list(const KeysFlags& f) {
                      {"created_at", k.created_at_ms / 1000},
                      {"revoked_at", k.revoked_at_ms ? nlohmann::json(k.revoked_at_ms / 1000) : nlohmann::json()},
                      {"status", k.revoked_at_ms ? "revoked" : "active"},
-                     {"rate_limit_per_minute", k.rate_limit_per_minute}});
+                     {"rate_limit_per_minute", k.rate_limit_per_minute},
+                     {"admin", k.admin}});
     std::printf("%s\n", out.dump(2).c_str());
     return 0;
   }
@@ -145,6 +149,7 @@ Command add_keys_command(CLI::App& root) {
   create->add_option("--name", flags->name, "a unique name for the key (who or what uses it)")->required();
   create->add_option("--rate-limit", flags->rate_limit, "requests per minute; 0 = the server's default")
       ->check(CLI::NonNegativeNumber);
+  create->add_flag("--admin", flags->admin, "give the key the admin scope (arena moderation, key management)");
   create->add_option("--data-dir", flags->data_dir, dir_help);
 
   auto* list = cmd->add_subcommand("list", "list keys (never the keys themselves: only their prefixes)");

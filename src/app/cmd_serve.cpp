@@ -97,6 +97,20 @@ Command add_serve_command(CLI::App& root) {
   cmd->add_option("--http-threads", o.http_threads, "connections served at once (each long-poll holds one)")->check(CLI::Range(8, 100000))->capture_default_str();
   cmd->add_option("--threads", o.engine_threads, "CPU threads per generation (0 = all cores)")->check(CLI::Range(0, 1024))->capture_default_str();
   cmd->add_option("--dtype", o.dtype, "auto | fp32 | bf16")->check(CLI::IsMember({"auto", "fp32", "bf16"}))->capture_default_str();
+  cmd->add_option("--arena-pool", o.arena_pool, "arena: ready battles kept per arena so voters need not wait (0 = none)")
+      ->check(CLI::Range(0, 100))->capture_default_str();
+  cmd->add_option("--arena-min-vote-ms", o.arena_min_vote_ms, "arena: votes faster than this after the images were shown are stored, not counted")
+      ->check(CLI::Range(int64_t(0), int64_t(600000)))->capture_default_str();
+  cmd->add_option("--arena-votes-per-minute", o.arena_votes_per_minute, "arena: votes (and battles) per voter and per key (0 = no limit)")
+      ->check(CLI::Range(0, 100000))->capture_default_str();
+  cmd->add_option("--arena-anonymous-per-minute", o.arena_anonymous_per_minute, "arena: requests per address from voters without a key (0 = no limit)")
+      ->check(CLI::Range(0, 100000))->capture_default_str();
+  cmd->add_option("--arena-daily-votes", o.arena_daily_votes, "arena: counted votes per voter per UTC day (0 = no cap)")
+      ->check(CLI::Range(0, 1000000))->capture_default_str();
+  cmd->add_option("--arena-battle-ttl-s", o.arena_battle_ttl_s, "arena: seconds a battle can be voted on")
+      ->check(CLI::Range(int64_t(1), int64_t(365) * 86400))->capture_default_str();
+  cmd->add_option("--arena-repeat-cap", o.arena_repeat_cap, "arena: counted votes per prompt before its weight falls as cap/n (0 = off)")
+      ->check(CLI::Range(0, 1000000))->capture_default_str();
   cmd->add_option("--shutdown-grace", o.shutdown_grace_s, "seconds running jobs get to finish on SIGTERM before they are re-queued")
       ->check(CLI::Range(0.0, 3600.0))->capture_default_str();
   return {cmd, [a] { return run_serve(*a); }};
