@@ -59,6 +59,8 @@ Result<jobs::JobView> submit_request(ServerContext& ctx, ParsedImageRequest& par
                                      const std::string& idempotency_key, const std::string& request_hash);
 // Jobs owned by another key are "not found" (never leak existence).
 Result<jobs::JobView> get_owned_job(ServerContext& ctx, const std::string& id, const Caller& caller);
+// Whether `caller` may see a job or media owned by `owner_key_id` through the jobs and media routes.
+bool can_see_owner(const ServerContext& ctx, const std::string& owner_key_id, const Caller& caller);
 
 // The gateway's job object.
 nlohmann::json job_json(const jobs::JobView& view, const std::string& base_url);

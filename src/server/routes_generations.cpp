@@ -3,6 +3,7 @@
 // POST /v1/generations/{id}/cancel, GET /v1/generations/{id}/events (SSE progress).
 #include <memory>
 
+#include "arena/arena_service.h"
 #include "server/context.h"
 
 namespace pictor::server {
@@ -58,6 +59,7 @@ void get_one(ServerContext& ctx, const httplib::Request& req, httplib::Response&
 void list(ServerContext& ctx, const httplib::Request& req, httplib::Response& res, const Caller& caller) {
   store::JobQuery q;
   if (!ctx.auth->no_auth()) q.key_id = caller.key_id;
+  else q.exclude_key_id = arena::kArenaOwner;  // see can_see_owner
   if (req.has_param("limit")) {
     const std::string v = req.get_param_value("limit");
     const bool digits = !v.empty() && v.size() < 5 && std::all_of(v.begin(), v.end(), [](char c) { return std::isdigit((unsigned char)c); });

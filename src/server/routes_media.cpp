@@ -9,7 +9,7 @@ namespace {
 bool load_owned(ServerContext& ctx, const std::string& id, const Caller& caller, store::MediaRecord& rec,
                 httplib::Response& res) {
   auto m = ctx.store->get_media(id);
-  if (!m.is_ok() || (!ctx.auth->no_auth() && m->key_id != caller.key_id)) {
+  if (!m.is_ok() || !can_see_owner(ctx, m->key_id, caller)) {
     send_error(res, ApiError{404, "No media with id " + id, "invalid_request_error", "id", "not_found"});
     return false;
   }

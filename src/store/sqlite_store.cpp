@@ -176,11 +176,13 @@ Result<std::vector<JobRecord>> SqliteStore::list_jobs(const JobQuery& q) {
   if (q.key_id) where += " AND key_id = ?1";
   if (q.status) where += " AND status = ?2";
   if (!q.before_id.empty()) where += " AND (created_at_ms, id) < (?3, ?4)";
+  if (q.exclude_key_id) where += " AND key_id <> ?6";
   PREPARE(s, select_jobs((where + " ORDER BY created_at_ms DESC, id DESC LIMIT ?5").c_str()));
   if (q.key_id) s.bind(1, *q.key_id);
   if (q.status) s.bind(2, job_status_name(*q.status));
   if (!q.before_id.empty()) s.bind(3, cursor_created).bind(4, q.before_id);
   s.bind(5, q.limit);
+  if (q.exclude_key_id) s.bind(6, *q.exclude_key_id);
   return read_all<JobRecord>(s, read_job);
 }
 

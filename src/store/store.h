@@ -46,6 +46,7 @@ struct JobQuery {
   std::optional<JobStatus> status;
   std::string before_id;                // pagination cursor: jobs created strictly before this one
   int limit = 20;                       // newest first
+  std::optional<std::string> exclude_key_id;  // every owner but this one (the arena's hidden jobs)
 };
 
 struct MediaRecord {

@@ -267,6 +267,17 @@ TEST_F(Arena, IntegrityLeaderboardReplayHistoryAndNeighbours) {
   EXPECT_EQ(vote_count(), 9) << "excluded votes are kept";
 }
 
+TEST_F(Arena, ANoAuthServerStillHidesTheContestantJobs) {
+  // Without keys every caller sees every job: the arena's own jobs (which name their models) must
+  // still stay out of the jobs routes, or a voter could unmask the slots by listing generations.
+  ASSERT_TRUE(start({"--no-auth"})) << server_.last_error();
+  json b = ready_battle({{"prompt", "a green star"}}, {});
+  ASSERT_EQ(b["status"], "ready") << b.dump();
+  auto jobs = body_json(get("/v1/generations?limit=100"));
+  EXPECT_EQ(jobs["data"].size(), 0u) << jobs.dump();
+  EXPECT_EQ(body_json(get("/v1/generations?status=succeeded"))["data"].size(), 0u);
+}
+
 TEST_F(Arena, PoolAnonymousCookieAndImageEdit) {
   ASSERT_TRUE(server_.start(data_, {"--model", "pictor-mini", "--model", second_model(), "--arena-pool", "1"}))
       << server_.last_error();

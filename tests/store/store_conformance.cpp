@@ -230,6 +230,13 @@ TEST_P(StoreConformance, ListsNewestFirstWithCursorAndFilters) {
   EXPECT_EQ(c.size(), 7u);  // i = 3, 6, 9, 12, 18, 21, 24
   for (const auto& j : c) EXPECT_TRUE(j.key_id == "key_a" && j.status == JobStatus::kCompleted);
 
+  JobQuery but_b;
+  but_b.exclude_key_id = "key_b";
+  but_b.status = JobStatus::kCompleted;
+  auto not_b = all_jobs(store(), but_b);
+  EXPECT_EQ(not_b.size(), 7u);
+  for (const auto& j : not_b) EXPECT_EQ(j.key_id, "key_a");
+
   // The cursor combines with the filters.
   JobQuery after;
   after.key_id = "key_b";
@@ -521,7 +528,7 @@ TEST_P(StoreConformance, EightThreadsAtOnce) {
         j.status = JobStatus::kRunning;
         j.attempts = 1;
         check(store().update_job(j));
-        check(store().list_jobs(JobQuery{key, std::nullopt, "", 5}).status());
+        check(store().list_jobs(JobQuery{key, std::nullopt, "", 5, std::nullopt}).status());
         check(store().find_api_key_by_hash(k.hash).status());
         if (i % 5 == 0) {
           MediaRecord m;
