@@ -2,7 +2,10 @@
 // loopback, bounded in count. It fills a fresh data directory with ready battles (and optionally
 // a history of votes), starts the real `pictor serve`, lets --voters threads each cast --votes
 // votes on their own battles (each voter with its own signed cookie), and prints one JSON object.
-// Usage: pictor-arena-votes --pictor build/src/app/pictor [--voters 20] [--votes 50] [--history 0]
+// --rate paces each voter (votes per second, phases spread evenly over the voters); --rate 0 sends
+// back to back, which measures saturation (latency is then mostly queueing behind the other voters).
+// Usage: pictor-arena-votes --pictor build/src/app/pictor [--voters 20] [--votes 50] [--rate 10]
+//                           [--history 0]
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 #include <signal.h>
@@ -13,6 +16,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -50,6 +54,7 @@ int main(int argc, char** argv) {
   const int voters = std::stoi(arg(argc, argv, "--voters", "20"));
   const int votes_each = std::stoi(arg(argc, argv, "--votes", "50"));
   const int history = std::stoi(arg(argc, argv, "--history", "0"));
+  const double rate = std::stod(arg(argc, argv, "--rate", "10"));
   const fs::path dir = fs::temp_directory_path() / ("pictor-arena-votes-" + std::to_string(::getpid()));
   fs::remove_all(dir);
   fs::create_directories(dir);
@@ -157,14 +162,23 @@ int main(int argc, char** argv) {
 
   std::vector<std::vector<double>> lat{size_t(voters)};
   std::atomic<int> errors{0};
+  // The server finishes warming up (its engines' first allocations) just after it reports ready.
+  const double settle_s = std::stod(arg(argc, argv, "--settle", "1"));
+  std::this_thread::sleep_for(std::chrono::duration<double>(settle_s));
   const auto t0 = Clock::now();
   std::vector<std::thread> threads;
   for (int v = 0; v < voters; ++v)
     threads.emplace_back([&, v] {
       httplib::Client c("127.0.0.1", port);
       c.set_keep_alive(true);
+      c.set_tcp_nodelay(true);
       const httplib::Headers h = {{"Cookie", "pictor_voter=" + tokens[size_t(v)]}};
+      const auto start = t0 + std::chrono::microseconds(rate > 0 ? int64_t(1e6 / rate * v / voters) : 0);
+      int sent = 0;
       for (const auto& id : battles[size_t(v)]) {
+        if (rate > 0)
+          std::this_thread::sleep_until(start + std::chrono::microseconds(int64_t(1e6 / rate * sent)));
+        ++sent;
         const auto s = Clock::now();
         auto r = c.Post("/v1/arena/battles/" + id + "/vote", h, R"({"winner": "a"})", "application/json");
         lat[size_t(v)].push_back(std::chrono::duration<double, std::milli>(Clock::now() - s).count());
@@ -175,6 +189,10 @@ int main(int argc, char** argv) {
   const double wall = std::chrono::duration<double>(Clock::now() - t0).count();
   std::vector<double> all;
   for (auto& l : lat) all.insert(all.end(), l.begin(), l.end());
+  if (std::getenv("ARENA_VOTES_TRACE"))
+    for (size_t v = 0; v < lat.size(); ++v)
+      for (size_t i = 0; i < lat[v].size(); ++i)
+        if (lat[v][i] > 20) std::fprintf(stderr, "voter %zu vote %zu: %.1f ms\n", v, i, lat[v][i]);
   // Every vote must be stored and counted once.
   httplib::Client c("127.0.0.1", port);
   auto exported = c.Get("/v1/arena/votes?format=jsonl");
@@ -190,6 +208,8 @@ int main(int argc, char** argv) {
               {"voters", voters},
               {"votes", all.size()},
               {"history_votes", history},
+              {"rate_per_voter", rate},
+              {"settle_s", settle_s},
               {"errors", errors.load()},
               {"stored_votes", stored},
               {"wall_s", wall},
