@@ -8,6 +8,7 @@
 #include "app/cli_util.h"
 #include "app/commands.h"
 #include "arena/auto_judge.h"
+#include "core/log.h"
 #include "arena/rating/leaderboard.h"
 #include "arena/vote_outcome.h"
 #include "arena/voter_token.h"
@@ -34,6 +35,8 @@ struct ArenaFlags {
   int contestants = 2;
   int threads = 0;
   bool quiet = false;
+  bool verbose = false;
+  bool skip_bad = false;
 };
 
 json row_json(const arena::LeaderboardRow& r) {
@@ -69,7 +72,9 @@ int run_replay(const ArenaFlags& f) {
     }
     votes.push_back({v->arena, v->judge, v->models, v->ranks, v->weight, v->ts_ms, v->category, v->language});
   }
-  if (bad > 0) return fail(invalid_argument(std::to_string(bad) + " bad line" + (bad > 1 ? "s" : "") + " in " + f.file));
+  if (bad > 0 && !f.skip_bad)
+    return fail(invalid_argument(std::to_string(bad) + " bad line" + (bad > 1 ? "s" : "") + " in " + f.file +
+                                 " (--skip-bad rates the rest)"));
   // Time order, stable for equal times (a log without ts keeps its line order).
   std::stable_sort(votes.begin(), votes.end(), [](const auto& a, const auto& b) { return a.ts_ms < b.ts_ms; });
   arena::LeaderboardOptions opts;
@@ -77,7 +82,7 @@ int run_replay(const ArenaFlags& f) {
   opts.threads = 0;
   auto boards = arena::compute_leaderboards(votes, opts);
   if (!boards.is_ok()) return fail(boards.status());
-  json out = {{"votes", votes.size()}, {"skipped_uncounted", skipped}};
+  json out = {{"votes", votes.size()}, {"skipped_uncounted", skipped}, {"skipped_bad", bad}};
   if (f.all_boards) {
     json all = json::array();
     for (const auto& b : *boards) all.push_back(board_json(b));
@@ -108,6 +113,9 @@ struct LocalArena {
 };
 
 Status open_local(const ArenaFlags& f, LocalArena& l) {
+  // The service's per-job and per-vote events are for a server's log; here the progress bar and
+  // the JSON summary say what happened. Warnings and errors still show.
+  if (!f.verbose) set_log_level(LogLevel::kWarn);
   const std::string dir = f.data_dir.empty() ? store::default_data_dir() : f.data_dir;
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
@@ -175,6 +183,7 @@ Command add_arena_command(CLI::App& root) {
                                       "{\"models\",\"ranks\",\"ts\"}")->required();
   replay->add_option("--axis", f->axis, "overall | category:ID | language:CODE")->capture_default_str();
   replay->add_flag("--all-boards", f->all_boards, "print every board (arena × judge × axis)");
+  replay->add_flag("--skip-bad", f->skip_bad, "report bad lines but rate the good ones (default: any bad line fails)");
   replay->add_option("--bootstrap", f->bootstrap, "Bradley–Terry bootstrap rounds")->check(CLI::Range(0, 10000))->capture_default_str();
 
   auto* judge = cmd->add_subcommand("judge", "let the detector vote on every unvoted auto-judge battle (prompts of the scenes world)");
@@ -187,6 +196,7 @@ Command add_arena_command(CLI::App& root) {
     sub->add_option("--model", f->models, "models that compete (repeatable; default pictor-mini and its fast setting)");
     sub->add_option("--threads", f->threads, "CPU threads per generation (0 = all cores)")->check(CLI::Range(0, 1024));
     sub->add_flag("--quiet", f->quiet, "no progress bar");
+    sub->add_flag("--verbose", f->verbose, "log every job and vote (JSON lines on stderr)");
   }
   return {cmd, [f, replay, judge, seed] {
             if (replay->parsed()) return run_replay(*f);
