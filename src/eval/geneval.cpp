@@ -1,5 +1,6 @@
 #include "eval/geneval.h"
 
+#include <algorithm>
 #include <chrono>
 #include <nlohmann/json.hpp>
 
@@ -21,7 +22,52 @@ std::string EvalReport::to_json() const {
   for (const auto& [name, r] : held_out_tasks)
     j["held_out_tasks"][name] = {{"accuracy", r.accuracy()}, {"images", r.images}, {"correct", r.correct}};
   j["failure_examples"] = failures;
+  for (const auto& [task, kinds] : failure_kinds) j["failure_kinds"][task] = kinds;
+  for (const auto& [task, n] : failed_images) j["failed_images"][task] = n;
   return j.dump(2);
+}
+
+std::vector<std::string> failure_kinds(const world::Scene& detected, const world::SceneSpec& spec) {
+  auto check = world::check_spec(detected, spec);
+  std::vector<std::string> kinds;
+  if (check.passed) return kinds;
+  auto add = [&](const std::string& k) {
+    if (std::find(kinds.begin(), kinds.end(), k) == kinds.end()) kinds.push_back(k);
+  };
+  const auto& want = spec.scene.objects;
+  const auto& got = detected.objects;
+  const int found = int(got.size()) + detected.unrecognised;
+  if (spec.mention_count && found < int(want.size())) add("count_fewer");
+  if (spec.mention_count && found > int(want.size())) add("count_more");
+  auto same_shape = [](const world::Object& a, const world::Object& b) {
+    return a.shape == b.shape && (a.shape != world::Shape::kGlyph || a.glyph == b.glyph);
+  };
+  for (size_t i = 0; i < want.size(); ++i) {
+    const world::Object& w = want[i];
+    const world::ObjectMention m = i < spec.mention.size() ? spec.mention[i] : world::ObjectMention{};
+    bool full = false, shape = false, colour = false, size = false;
+    for (const auto& g : got) {
+      if (!same_shape(w, g)) continue;
+      shape = true;
+      const bool c = !m.colour || g.colour == w.colour;
+      const bool s = !m.size || g.size == w.size;
+      const bool r = !m.region || world::region_of(g) == world::region_of(w);
+      colour |= c;
+      size |= c && s;
+      full |= c && s && r;
+    }
+    if (full) continue;
+    if (!shape) add(detected.unrecognised > 0 ? "malformed" : "shape_wrong");
+    else if (!colour) add("colour_wrong");
+    else if (!size) add("size_wrong");
+    else add("region_wrong");
+  }
+  for (const auto& f : check.failures) {
+    if (f.rfind("relation", 0) == 0) add("relation_wrong");
+    else if (f.rfind("objects:", 0) == 0) add("duplicates_missing");
+    else if (f.rfind("background", 0) == 0) add("background_wrong");
+  }
+  return kinds;
 }
 
 Result<EvalReport> run_eval(const Generator& generate, const EvalOptions& opts,
@@ -54,9 +100,14 @@ Result<EvalReport> run_eval(const Generator& generate, const EvalOptions& opts,
       auto check = world::check_spec(detected, p.spec);
       TaskResult& r = p.held_out ? report.held_out_tasks[p.task] : report.tasks[p.task];
       ++r.images;
-      if (check.passed) ++r.correct;
-      else if (report.failures.size() < 20 && k == 0 && !check.failures.empty())
-        report.failures.push_back(p.prompt + " -> " + check.failures[0]);
+      if (check.passed) {
+        ++r.correct;
+      } else {
+        ++report.failed_images[p.task];
+        for (const auto& kind : failure_kinds(detected, p.spec)) ++report.failure_kinds[p.task][kind];
+        if (report.failures.size() < 20 && k == 0 && !check.failures.empty())
+          report.failures.push_back(p.prompt + " -> " + check.failures[0]);
+      }
       if (p.held_out) { ++held_images; held_correct += check.passed; }
       TaskResult& c = shuffled[p.task];
       ++c.images;

@@ -11,6 +11,7 @@
 #include "core/image.h"
 #include "core/status.h"
 #include "eval/prompt_set.h"
+#include "world/scene.h"
 
 namespace pictor::eval {
 
@@ -35,10 +36,21 @@ struct EvalReport {
   int prompts = 0, images = 0;
   double seconds = 0;
   std::vector<std::string> failures;  // a few examples: "prompt → why"
+  // Why images failed, per task (in-distribution and held-out together): failure kind → images
+  // with that kind (an image may have several). Kinds: see failure_kinds().
+  std::map<std::string, std::map<std::string, int>> failure_kinds;
+  std::map<std::string, int> failed_images;  // per task
   std::string to_json() const;
 };
 
 // generator(prompt, image_index) → image. The engine-backed generator uses seed = image_index.
+// The kinds of failure of one image against its prompt (empty when it passes): count_fewer,
+// count_more, colour_wrong (an object of the asked shape is there, in another colour), size_wrong,
+// region_wrong, shape_wrong (no object of the asked shape or glyph, nothing malformed),
+// malformed (no such object, but unrecognised blobs: a smudged shape or an illegible glyph),
+// relation_wrong, duplicates_missing (too few distinct matches), background_wrong.
+std::vector<std::string> failure_kinds(const world::Scene& detected, const world::SceneSpec& spec);
+
 using Generator = std::function<Result<Image>(const EvalPrompt&, int)>;
 using EvalProgress = std::function<void(int done, int total)>;
 

@@ -86,3 +86,62 @@ TEST(EditEval, OracleSucceedsAndUnchangedInputFails) {
 
 }  // namespace
 }  // namespace pictor::eval
+
+namespace pictor::eval {
+namespace {
+
+world::Object obj(world::Shape s, world::Colour c, float cx, float cy) {
+  world::Object o;
+  o.shape = s;
+  o.colour = c;
+  o.cx = cx;
+  o.cy = cy;
+  return o;
+}
+
+// "two red circles above a blue square"
+world::SceneSpec two_red_circles_above_a_blue_square() {
+  world::SceneSpec spec;
+  spec.scene.objects = {obj(world::Shape::kCircle, world::Colour::kRed, 0.3f, 0.2f),
+                        obj(world::Shape::kCircle, world::Colour::kRed, 0.7f, 0.2f),
+                        obj(world::Shape::kSquare, world::Colour::kBlue, 0.5f, 0.8f)};
+  spec.mention = {{true, false, false}, {true, false, false}, {true, false, false}};
+  spec.relations = {{0, 2, world::Relation::kAbove}, {1, 2, world::Relation::kAbove}};
+  spec.mention_count = true;
+  return spec;
+}
+
+TEST(FailureKinds, NameWhatWentWrong) {
+  const auto spec = two_red_circles_above_a_blue_square();
+  EXPECT_TRUE(failure_kinds(spec.scene, spec).empty());
+
+  world::Scene one = spec.scene;  // one red circle only
+  one.objects = {spec.scene.objects[0]};
+  auto k = failure_kinds(one, spec);
+  EXPECT_NE(std::find(k.begin(), k.end(), "count_fewer"), k.end());
+  EXPECT_NE(std::find(k.begin(), k.end(), "shape_wrong"), k.end());  // no square at all
+
+  world::Scene swapped = spec.scene;  // colours on the wrong objects
+  for (auto& o : swapped.objects) o.colour = o.shape == world::Shape::kCircle ? world::Colour::kBlue : world::Colour::kRed;
+  k = failure_kinds(swapped, spec);
+  EXPECT_EQ(k, std::vector<std::string>{"colour_wrong"});
+
+  world::Scene below = spec.scene;  // the circles under the square
+  for (auto& o : below.objects) o.cy = 1.0f - o.cy;
+  k = failure_kinds(below, spec);
+  EXPECT_EQ(k, std::vector<std::string>{"relation_wrong"});
+
+  world::Scene smudged = spec.scene;  // the square did not come out as any shape
+  smudged.objects.pop_back();
+  smudged.unrecognised = 1;
+  k = failure_kinds(smudged, spec);
+  EXPECT_EQ(k, std::vector<std::string>{"malformed"});
+
+  world::Scene extra = spec.scene;
+  extra.objects.push_back(obj(world::Shape::kStar, world::Colour::kGreen, 0.9f, 0.9f));
+  k = failure_kinds(extra, spec);
+  EXPECT_EQ(k, std::vector<std::string>{"count_more"});
+}
+
+}  // namespace
+}  // namespace pictor::eval
