@@ -1,0 +1,88 @@
+// The layout planner's token language: sampled scenes round-trip (up to the 16-bin positions),
+// the grammar the sampler follows accepts exactly the encoded sequences, and broken sequences
+// are refused.
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "world/scene_sampler.h"
+#include "world/scene_tokens.h"
+
+namespace pictor::world {
+namespace {
+
+bool allowed(const std::vector<SceneTokenRange>& ranges, int tok) {
+  for (const auto& r : ranges)
+    if (tok >= r.first && tok < r.first + r.count) return true;
+  return false;
+}
+
+TEST(SceneTokens, SampledScenesRoundTripAndFollowTheGrammar) {
+  Rng rng(7, 1);
+  SamplerOptions opts;
+  for (int n = 0; n < 2000; ++n) {
+    Scene s = sample_scene(rng, opts);
+    auto tokens = encode_scene_tokens(s);
+    ASSERT_LE(tokens.size(), size_t(kMaxSceneTokens));
+    for (size_t i = 1; i < tokens.size(); ++i) {
+      std::vector<int> prefix(tokens.begin(), tokens.begin() + long(i));
+      ASSERT_TRUE(allowed(next_scene_token_ranges(prefix), tokens[i])) << "token " << i << " of scene " << n;
+      ASSERT_GE(tokens[i], 0);
+      ASSERT_LT(tokens[i], kSceneTokenVocab);
+    }
+    EXPECT_TRUE(next_scene_token_ranges(tokens).empty());
+    auto back = decode_scene_tokens(tokens);
+    ASSERT_TRUE(back.is_ok()) << back.status().message();
+    EXPECT_EQ(back->background.gradient, s.background.gradient);
+    EXPECT_EQ(back->background.from, s.background.from);
+    if (s.background.gradient != GradientDirection::kNone) {
+      EXPECT_EQ(back->background.to, s.background.to);
+    }
+    ASSERT_EQ(back->objects.size(), s.objects.size());
+    // Same multiset of objects; centres within one bin.
+    std::vector<bool> used(s.objects.size());
+    for (const Object& o : back->objects) {
+      bool found = false;
+      for (size_t j = 0; j < s.objects.size() && !found; ++j) {
+        const Object& w = s.objects[j];
+        if (used[j] || kind_index(w) != kind_index(o) || w.colour != o.colour || w.size != o.size) continue;
+        if (std::abs(w.cx - o.cx) <= 1.0f / kPositionBins && std::abs(w.cy - o.cy) <= 1.0f / kPositionBins)
+          used[j] = found = true;
+      }
+      EXPECT_TRUE(found) << describe(o) << " in scene " << n;
+    }
+  }
+}
+
+TEST(SceneTokens, KindsCoverShapesAndGlyphs) {
+  for (int k = 0; k < kNumKinds; ++k) {
+    Object o;
+    set_kind(o, k);
+    EXPECT_EQ(kind_index(o), k);
+  }
+  Object seven;
+  seven.shape = Shape::kGlyph;
+  seven.glyph = '7';
+  EXPECT_EQ(kind_index(seven), kNumGeometricShapes + 7);
+}
+
+TEST(SceneTokens, BrokenSequencesAreRefused) {
+  EXPECT_FALSE(decode_scene_tokens({}).is_ok());
+  EXPECT_FALSE(decode_scene_tokens({5}).is_ok());
+  const auto kind = scene_token_range(SceneTokenField::kKind).first;
+  const auto colour = scene_token_range(SceneTokenField::kColour).first;
+  // A colour where the gradient belongs.
+  EXPECT_FALSE(decode_scene_tokens({kSceneTokenBos, colour}).is_ok());
+  // EOS in the middle of an object.
+  const int g = scene_token_range(SceneTokenField::kGradient).first;
+  const int f = scene_token_range(SceneTokenField::kFrom).first;
+  const int t = scene_token_range(SceneTokenField::kTo).first;
+  EXPECT_FALSE(decode_scene_tokens({kSceneTokenBos, g, f, t, kind, colour, kSceneTokenEos}).is_ok());
+  // No EOS before the first object: the grammar asks for a kind.
+  auto first = next_scene_token_ranges({kSceneTokenBos, g, f, t});
+  ASSERT_EQ(first.size(), 1u);
+  EXPECT_EQ(first[0].first, kind);
+}
+
+}  // namespace
+}  // namespace pictor::world
