@@ -18,6 +18,8 @@ int run_train(const engine::TrainOptions& opts) {
   std::signal(SIGTERM, on_signal);
   auto report = engine::train_pictor_mini(opts, &g_stop);
   if (!report.is_ok()) return fail(report.status());
+  if (report->planner_accuracy >= 0)
+    std::fprintf(stderr, "layout planner: next-token accuracy %.4f\n", report->planner_accuracy);
   std::fprintf(stderr, "trained %lld steps in %.0f s (%.1f samples/s), loss %.4f -> %.4f; model: %s/pictor-mini.safetensors\n",
                (long long)report->steps_done, report->seconds, report->samples_per_second,
                report->first_loss, report->last_loss, opts.out_dir.c_str());
@@ -33,6 +35,14 @@ Command add_train_command(CLI::App& root) {
       "Ctrl-C stops after writing a checkpoint)");
   cmd->add_option("--out", o->out_dir, "run directory: checkpoints, logs, samples, pictor-mini.safetensors")->capture_default_str();
   cmd->add_option("--preset", o->preset, "model size: base | small | tiny")->capture_default_str();
+  cmd->add_option("--design", o->design,
+                  "how a fresh run conditions on the prompt: text (cross-attention to the words), tokens (a layout "
+                  "planner's objects as grounding tokens) or map (the planner's objects painted into the UNet's input)")
+      ->check(CLI::IsMember({"text", "tokens", "map"}))->capture_default_str();
+  cmd->add_option("--planner-steps", o->planner_steps,
+                  "layout planner pre-training steps (text only, before the denoiser; tokens and map designs)")
+      ->check(CLI::Range(0, 10000000))->capture_default_str();
+  cmd->add_option("--planner-batch", o->planner_batch, "layout planner batch size")->check(CLI::Range(1, 65536))->capture_default_str();
   cmd->add_option("--steps", o->steps, "total optimizer steps (a resumed run continues up to this)")->capture_default_str();
   cmd->add_option("--hours", o->max_hours, "stop after this many hours (0 = no limit)")->capture_default_str();
   cmd->add_option("--batch", o->batch_size, "batch size")->capture_default_str();

@@ -12,6 +12,7 @@
 
 #include "core/image.h"
 #include "core/status.h"
+#include "world/scene.h"
 
 namespace pictor::engine {
 
@@ -59,6 +60,8 @@ struct GenerateResult {
   // row-major in [0, 1] (tensor_shape), at the model's working size.
   std::vector<float> tensor;
   std::vector<int64_t> tensor_shape;
+  // A layout-grounded pictor-mini's plan per image (what its layout planner drew), else empty.
+  std::vector<world::Scene> layouts;
 };
 
 // step: 1..total, called after each sampler step of each image (image: 0-based).

@@ -114,8 +114,25 @@ class PictorMiniEngine final : public Engine {
                       .repeat({rows, 1, 1, 1}).to(policy_.device, policy_.dtype);
       cond_flag = torch::ones({rows}).to(policy_.device, policy_.dtype);
     }
+    const bool grounded = file_.model->config().layout_mode > 0;
     for (int i = 0; i < req.n; ++i) {
       auto noise = seeded_noise(req.seed, i, 3, size, size).unsqueeze(0).to(policy_.device, policy_.dtype);
+      // A layout-grounded model first plans the picture: one layout per image, drawn from the
+      // planner with a stream of the image's own seed. The guided pair's second row, and every
+      // edit, goes without a layout (as in training).
+      LayoutInput layout;
+      if (grounded) {
+        world::Scene plan_scene;
+        const bool planned = !plan.edit_conditioning;
+        if (planned) {
+          std::vector<Rng> rngs = {Rng(req.seed, 0x1a7000ull + uint64_t(i))};
+          plan_scene = file_.model->planner()->sample(ids.slice(0, 0, 1), rngs)[0];
+          result.layouts.push_back(plan_scene);
+        }
+        std::vector<const world::Scene*> rows_of = {planned ? &plan_scene : nullptr};
+        if (guided) rows_of.push_back(nullptr);
+        layout = layout_input(rows_of);
+      }
       // The last model call, for previews: x0 ≈ x_t − t·v is the current estimate of the image.
       at::Tensor last_x, last_v;
       double last_t = 0;
@@ -129,8 +146,14 @@ class PictorMiniEngine final : public Engine {
         };
         auto batch = guide_now ? torch::cat({xt, xt}, 0) : xt;
         auto tt = torch::full({batch.size(0)}, t, batch.options());
+        LayoutInput lrows = layout;
+        if (layout.defined() && guided && !guide_now) {
+          for (at::Tensor* t : {&lrows.kind, &lrows.colour, &lrows.size, &lrows.box, &lrows.present, &lrows.bg_from,
+                                &lrows.bg_to, &lrows.bg_gradient, &lrows.has})
+            *t = t->slice(0, 0, 1);
+        }
         auto v = file_.model->forward(pictor_mini_input(batch, rows(cond_source), rows(cond_mask), rows(cond_flag)),
-                                      tt, rows(context), rows(pooled), rows(pad));
+                                      tt, rows(context), rows(pooled), rows(pad), lrows);
         if (guide_now) {
           auto vc = v.slice(0, 0, 1), vu = v.slice(0, 1, 2);
           v = vu + result.guidance * (vc - vu);

@@ -4,7 +4,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "engine/models/pictor_mini_blocks.h"
 #include "engine/ops.h"
+#include "world/scene_tokens.h"
 
 namespace pictor::engine {
 
@@ -20,6 +22,13 @@ std::string PictorMiniConfig::to_json() const {
                       {"text_dim", text_dim}, {"text_layers", text_layers},
                       {"text_heads", text_heads}, {"max_tokens", max_tokens},
                       {"vocab_size", vocab_size}};
+  if (layout_mode > 0) {
+    j["layout_mode"] = layout_mode;
+    j["layout_dim"] = layout_dim;
+    j["planner_dim"] = planner_dim;
+    j["planner_layers"] = planner_layers;
+    j["planner_heads"] = planner_heads;
+  }
   return j.dump();
 }
 
@@ -41,120 +50,24 @@ Result<PictorMiniConfig> PictorMiniConfig::from_json(const std::string& text) {
     c.text_heads = j.at("text_heads");
     c.max_tokens = j.at("max_tokens");
     c.vocab_size = j.at("vocab_size");
+    c.layout_mode = j.value("layout_mode", int64_t(0));
+    c.layout_dim = j.value("layout_dim", c.layout_dim);
+    c.planner_dim = j.value("planner_dim", c.planner_dim);
+    c.planner_layers = j.value("planner_layers", c.planner_layers);
+    c.planner_heads = j.value("planner_heads", c.planner_heads);
   } catch (const nlohmann::json::exception& e) {
     return corrupt_data(std::string("pictor-mini config: ") + e.what());
   }
   if (c.channels.empty() || c.channels.size() != c.attention.size() || c.image_size <= 0 ||
-      c.vocab_size <= 0 || c.patch < 1 || c.image_size % (c.patch << (c.channels.size() - 1)) != 0)
+      c.vocab_size <= 0 || c.patch < 1 || c.layout_mode < 0 || c.layout_mode > 2 || c.layout_dim < 1 ||
+      c.planner_dim < 1 || c.planner_heads < 1 || c.planner_dim % c.planner_heads != 0 || c.image_size % (c.patch << (c.channels.size() - 1)) != 0)
     return corrupt_data("pictor-mini config has inconsistent sizes");
   return c;
 }
 
 namespace {
 
-nn::GroupNorm group_norm(int64_t ch) { return nn::GroupNorm(nn::GroupNormOptions(8, ch).eps(1e-5)); }
-nn::Conv2d conv3(int64_t in, int64_t out, int64_t stride = 1) {
-  return nn::Conv2d(nn::Conv2dOptions(in, out, 3).stride(stride).padding(1));
-}
-void zero_(nn::Module& m) {
-  torch::NoGradGuard g;
-  for (auto& p : m.parameters()) p.zero_();
-}
-
-// A linear layer (same parameter names as nn::Linear) that can run its matrix product in bf16.
-// On CPU, fp32 GEMM goes through OpenBLAS (measured ~26 GFLOP/s on one thread for these small
-// shapes) while bf16 goes through oneDNN on all threads: 3x faster token projections at
-// inference, at an error far below an 8-bit pixel. Training stays in fp32.
-class FastLinearImpl : public nn::Module {
- public:
-  FastLinearImpl(int64_t in, int64_t out, bool bias = true) {
-    const double bound = 1.0 / std::sqrt(double(in));  // nn::Linear's default initialisation
-    weight_ = register_parameter("weight", torch::empty({out, in}).uniform_(-bound, bound));
-    if (bias) bias_ = register_parameter("bias", torch::empty({out}).uniform_(-bound, bound));
-  }
-  // x: [..., in] → [..., out]
-  at::Tensor forward(const at::Tensor& x) {
-    if (torch::GradMode::is_enabled()) {
-      if (!train_bf16_ || x.scalar_type() != torch::kFloat) return torch::linear(x, weight_, bias_);
-      // Mixed precision: bf16 products (forward and backward), fp32 master weights and sums.
-      return torch::linear(x.to(torch::kBFloat16), weight_.to(torch::kBFloat16),
-                           bias_.defined() ? bias_.to(torch::kBFloat16) : at::Tensor())
-          .to(torch::kFloat);
-    }
-    if (!weight_lowp_.defined() || x.scalar_type() != torch::kFloat)
-      return linear_in_row_blocks(x, weight_, bias_);
-    return linear_in_row_blocks(x.to(torch::kBFloat16), weight_lowp_, bias_lowp_).to(torch::kFloat);
-  }
-  void set_train_bf16(bool on) { train_bf16_ = on; }
-  void set_bf16(bool on) {
-    weight_lowp_ = on ? weight_.detach().to(torch::kBFloat16) : at::Tensor();
-    bias_lowp_ = on && bias_.defined() ? bias_.detach().to(torch::kBFloat16) : at::Tensor();
-  }
-
- private:
-  at::Tensor weight_, bias_, weight_lowp_, bias_lowp_;
-  bool train_bf16_ = false;
-};
-TORCH_MODULE(FastLinear);
-
-// Multi-head attention with separate q/k/v projections; k/v may come from another sequence.
-class AttentionImpl : public nn::Module {
- public:
-  AttentionImpl(int64_t dim, int64_t kv_dim, int64_t heads) : heads_(heads) {
-    to_q_ = register_module("to_q", FastLinear(dim, dim, false));
-    to_k_ = register_module("to_k", FastLinear(kv_dim, dim, false));
-    to_v_ = register_module("to_v", FastLinear(kv_dim, dim, false));
-    to_out_ = register_module("to_out", FastLinear(dim, dim));
-  }
-  // x: [N, Lq, dim], kv: [N, Lk, kv_dim], pad: [N, Lk] bool or undefined → [N, Lq, dim]
-  at::Tensor forward(const at::Tensor& x, const at::Tensor& kv, const at::Tensor& pad = {}) {
-    auto split = [&](const at::Tensor& t) {  // [N, L, dim] → [N, H, L, dim/H]
-      return t.view({t.size(0), t.size(1), heads_, -1}).transpose(1, 2);
-    };
-    auto o = attention(split(to_q_(x)), split(to_k_(kv)), split(to_v_(kv)), pad);
-    return to_out_(o.transpose(1, 2).reshape({x.size(0), x.size(1), -1}));
-  }
-
- private:
-  int64_t heads_;
-  FastLinear to_q_{nullptr}, to_k_{nullptr}, to_v_{nullptr}, to_out_{nullptr};
-};
-TORCH_MODULE(Attention);
-
-class FeedForwardImpl : public nn::Module {
- public:
-  FeedForwardImpl(int64_t dim, int64_t mult) {
-    fc1_ = register_module("fc1", FastLinear(dim, dim * mult));
-    fc2_ = register_module("fc2", FastLinear(dim * mult, dim));
-  }
-  at::Tensor forward(const at::Tensor& x) { return fc2_(torch::gelu(fc1_(x))); }
-
- private:
-  FastLinear fc1_{nullptr}, fc2_{nullptr};
-};
-TORCH_MODULE(FeedForward);
-
-class TextLayerImpl : public nn::Module {
- public:
-  TextLayerImpl(int64_t dim, int64_t heads) {
-    norm1_ = register_module("norm1", nn::LayerNorm(nn::LayerNormOptions({dim})));
-    attn_ = register_module("attn", Attention(dim, dim, heads));
-    norm2_ = register_module("norm2", nn::LayerNorm(nn::LayerNormOptions({dim})));
-    ff_ = register_module("ff", FeedForward(dim, 4));
-  }
-  // x: [N, L, D], pad: [N, L]
-  at::Tensor forward(at::Tensor x, const at::Tensor& pad) {
-    auto h = norm1_(x);
-    x = x + attn_(h, h, pad);
-    return x + ff_(norm2_(x));
-  }
-
- private:
-  nn::LayerNorm norm1_{nullptr}, norm2_{nullptr};
-  Attention attn_{nullptr};
-  FeedForward ff_{nullptr};
-};
-TORCH_MODULE(TextLayer);
+using namespace mini;
 
 // Residual block conditioned on the time+text embedding through a per-channel scale and shift.
 class ResBlockImpl : public nn::Module {
@@ -301,7 +214,8 @@ class UNetImpl : public nn::Module {
     time_mlp1_ = register_module("time_mlp1", nn::Linear(c.time_dim, c.time_dim));
     time_mlp2_ = register_module("time_mlp2", nn::Linear(c.time_dim, c.time_dim));
     text_proj_ = register_module("text_proj", nn::Linear(c.text_dim, c.time_dim));
-    stem_ = register_module("stem", conv3(c.in_channels * c.patch * c.patch, ch[0]));
+    const int64_t in = c.in_channels + (c.layout_mode == 2 ? c.layout_dim + 2 : 0);
+    stem_ = register_module("stem", conv3(in * c.patch * c.patch, ch[0]));
     for (int64_t i = 0; i < levels; ++i) {
       down_->push_back(Level(ch[i], ch[i], c.time_dim, c, c.attention[i],
                              i + 1 < levels ? ch[i + 1] : 0, /*up=*/false));
@@ -355,11 +269,121 @@ class UNetImpl : public nn::Module {
 };
 
 // ---------------------------------------------------------------------------------------------
+// Layout conditioning
+
+LayoutInput layout_input(const std::vector<const world::Scene*>& scenes) {
+  const int64_t n = int64_t(scenes.size()), k = world::kMaxSceneObjects;
+  LayoutInput in;
+  in.kind = torch::full({n, k}, int64_t(world::kNumKinds), torch::kLong);
+  in.colour = torch::full({n, k}, int64_t(world::kNumColours), torch::kLong);
+  in.size = torch::full({n, k}, int64_t(world::kNumSizes), torch::kLong);
+  in.box = torch::zeros({n, k, 4});
+  in.present = torch::zeros({n, k});
+  in.bg_from = torch::zeros({n}, torch::kLong);
+  in.bg_to = torch::zeros({n}, torch::kLong);
+  in.bg_gradient = torch::zeros({n}, torch::kLong);
+  in.has = torch::zeros({n});
+  auto kind = in.kind.accessor<int64_t, 2>(), colour = in.colour.accessor<int64_t, 2>(),
+       size = in.size.accessor<int64_t, 2>();
+  auto box = in.box.accessor<float, 3>();
+  auto present = in.present.accessor<float, 2>();
+  for (int64_t r = 0; r < n; ++r) {
+    const world::Scene* s = scenes[size_t(r)];
+    if (!s) continue;
+    in.has[r] = 1.0f;
+    in.bg_from[r] = int64_t(s->background.from);
+    in.bg_to[r] = int64_t(s->background.gradient == world::GradientDirection::kNone ? s->background.from : s->background.to);
+    in.bg_gradient[r] = int64_t(s->background.gradient);
+    for (size_t j = 0; j < s->objects.size() && int64_t(j) < k; ++j) {
+      const world::Object& o = s->objects[j];
+      const float rad = world::size_radius(o.size);
+      kind[r][int64_t(j)] = world::kind_index(o);
+      colour[r][int64_t(j)] = int64_t(o.colour);
+      size[r][int64_t(j)] = int64_t(o.size);
+      box[r][int64_t(j)][0] = o.cx - rad;
+      box[r][int64_t(j)][1] = o.cy - rad;
+      box[r][int64_t(j)][2] = o.cx + rad;
+      box[r][int64_t(j)][3] = o.cy + rad;
+      present[r][int64_t(j)] = 1.0f;
+    }
+  }
+  return in;
+}
+
+// Turns planned objects into what the UNet reads: a layout map (mode 2) or grounding tokens
+// (mode 1). Each object is the sum of learned embeddings of its kind, colour and size.
+class LayoutConditioningImpl : public nn::Module {
+ public:
+  explicit LayoutConditioningImpl(const PictorMiniConfig& c) : config_(c) {
+    const int64_t e = c.layout_dim;
+    kind_ = register_module("kind", nn::Embedding(world::kNumKinds + 1, e));
+    colour_ = register_module("colour", nn::Embedding(world::kNumColours + 1, e));
+    size_ = register_module("size", nn::Embedding(world::kNumSizes + 1, e));
+    background_ = register_module("background", nn::Embedding(world::kNumBackgroundColours, e));
+    if (c.layout_mode == 1) {
+      gradient_ = register_module("gradient", nn::Embedding(3, e));
+      object_proj_ = register_module("object_proj", nn::Linear(e, c.text_dim));
+      box_proj_ = register_module("box_proj", nn::Linear(4 * 2 * kFrequencies, c.text_dim));
+      background_proj_ = register_module("background_proj", nn::Linear(e, c.text_dim));
+    }
+  }
+
+  at::Tensor objects(const LayoutInput& l) { return kind_(l.kind) + colour_(l.colour) + size_(l.size); }  // [N, K, E]
+
+  // Mode 2. → [N, E + 2, S, S]: inside a box its object's embedding, elsewhere the background's
+  // (ends mixed along a gradient); then "inside some box"; then "has a layout".
+  at::Tensor map(const LayoutInput& l, int64_t s, const at::TensorOptions& opts) {
+    auto grid = (torch::arange(s, opts) + 0.5) / double(s);            // pixel centres
+    auto gx = grid.view({1, 1, 1, s}), gy = grid.view({1, 1, s, 1});
+    auto box = l.box.to(opts);
+    auto x0 = box.select(2, 0).unsqueeze(-1).unsqueeze(-1), y0 = box.select(2, 1).unsqueeze(-1).unsqueeze(-1);
+    auto x1 = box.select(2, 2).unsqueeze(-1).unsqueeze(-1), y1 = box.select(2, 3).unsqueeze(-1).unsqueeze(-1);
+    auto inside = (gx >= x0).logical_and(gx < x1).logical_and(gy >= y0).logical_and(gy < y1).to(opts.dtype()) *
+                  l.present.to(opts).unsqueeze(-1).unsqueeze(-1);            // [N, K, S, S]
+    auto obj = objects(l).to(opts);                                          // [N, K, E]
+    auto painted = torch::einsum("nkyx,nke->neyx", {inside, obj});           // [N, E, S, S]
+    auto any = inside.sum(1, true).clamp_max(1.0);                           // [N, 1, S, S]
+    auto from = background_(l.bg_from).to(opts).unsqueeze(-1).unsqueeze(-1);  // [N, E, 1, 1]
+    auto to = background_(l.bg_to).to(opts).unsqueeze(-1).unsqueeze(-1);
+    auto vertical = l.bg_gradient.eq(1).to(opts.dtype()).view({-1, 1, 1, 1});
+    auto horizontal = l.bg_gradient.eq(2).to(opts.dtype()).view({-1, 1, 1, 1});
+    auto g = vertical * gy + horizontal * gx;                                // [N, 1, S, S]
+    auto bg = from * (1 - g) + to * g;
+    auto has = l.has.to(opts).view({-1, 1, 1, 1});
+    return torch::cat({(painted + (1 - any) * bg) * has, any * has, has.expand({-1, 1, s, s})}, 1);
+  }
+
+  // Mode 1. → tokens [N, K + 1, text_dim] (the objects, then the background) and their padding
+  // [N, K + 1] (true = ignore: empty slots, rows without a layout).
+  std::pair<at::Tensor, at::Tensor> tokens(const LayoutInput& l, const at::TensorOptions& opts) {
+    auto freq = torch::pow(2.0, torch::arange(kFrequencies, opts)) * M_PI;  // [F]
+    auto angles = l.box.to(opts).unsqueeze(-1) * freq;                       // [N, K, 4, F]
+    auto fourier = torch::cat({angles.sin(), angles.cos()}, -1).flatten(2);  // [N, K, 8F]
+    auto obj = object_proj_(objects(l).to(opts)) + box_proj_(fourier);      // [N, K, D]
+    auto bg = background_proj_((background_(l.bg_from) + background_(l.bg_to) + gradient_(l.bg_gradient)).to(opts));
+    auto slots = torch::cat({obj, bg.unsqueeze(1)}, 1);
+    auto none = l.has.lt(0.5).unsqueeze(1);  // [N, 1]
+    auto pad = torch::cat({l.present.lt(0.5).logical_or(none), none}, 1);
+    return {slots, pad.to(slots.device())};
+  }
+
+ private:
+  static constexpr int64_t kFrequencies = 6;
+  PictorMiniConfig config_;
+  nn::Embedding kind_{nullptr}, colour_{nullptr}, size_{nullptr}, background_{nullptr}, gradient_{nullptr};
+  nn::Linear object_proj_{nullptr}, box_proj_{nullptr}, background_proj_{nullptr};
+};
+
+// ---------------------------------------------------------------------------------------------
 // Whole model
 
 PictorMiniImpl::PictorMiniImpl(const PictorMiniConfig& c) : config_(c) {
   text_ = register_module("text", TextEncoder(c));
   unet_ = register_module("unet", std::make_shared<UNetImpl>(c));
+  if (c.layout_mode > 0) {
+    layout_ = register_module("layout", std::make_shared<LayoutConditioningImpl>(c));
+    planner_ = register_module("planner", LayoutPlanner(c));
+  }
 }
 
 std::pair<at::Tensor, at::Tensor> PictorMiniImpl::encode_text(const at::Tensor& ids, const at::Tensor& pad) {
@@ -377,8 +401,13 @@ void PictorMiniImpl::set_bf16_matmuls(bool on) {
 }
 
 at::Tensor PictorMiniImpl::forward(const at::Tensor& x, const at::Tensor& t, const at::Tensor& context,
-                                   const at::Tensor& pooled, const at::Tensor& pad) {
-  return unet_->forward(x, t, context, pooled, pad);
+                                   const at::Tensor& pooled, const at::Tensor& pad, const LayoutInput& layout) {
+  if (config_.layout_mode == 0) return unet_->forward(x, t, context, pooled, pad);
+  TORCH_CHECK(layout.defined() && layout.has.size(0) == x.size(0), "pictor-mini: a layout row per image is required");
+  if (config_.layout_mode == 2)
+    return unet_->forward(torch::cat({x, layout_->map(layout, x.size(2), x.options())}, 1), t, context, pooled, pad);
+  auto [slots, slot_pad] = layout_->tokens(layout, context.options());
+  return unet_->forward(x, t, torch::cat({context, slots}, 1), pooled, torch::cat({pad, slot_pad}, 1));
 }
 
 }  // namespace pictor::engine

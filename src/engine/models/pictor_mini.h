@@ -16,6 +16,8 @@
 #include <vector>
 
 #include "core/status.h"
+#include "engine/models/layout_planner.h"
+#include "world/scene.h"
 
 namespace pictor::engine {
 
@@ -36,6 +38,14 @@ struct PictorMiniConfig {
   int64_t text_heads = 4;
   int64_t max_tokens = 40;
   int64_t vocab_size = 0;  // tokenizer's size, set from the vocabulary
+  // Layout grounding (docs/models/pictor-mini.md, "Design study"): 0 none (text only), 1 the
+  // planned objects as extra cross-attention tokens, 2 the planned objects painted as a
+  // layout map into the UNet's input. With 1 or 2 the file holds a layout planner ("planner.…").
+  int64_t layout_mode = 0;
+  int64_t layout_dim = 16;     // width of the kind/colour/size/background embeddings
+  int64_t planner_dim = 128;
+  int64_t planner_layers = 2;  // encoder layers, and as many decoder layers
+  int64_t planner_heads = 4;
 
   std::string to_json() const;
   static Result<PictorMiniConfig> from_json(const std::string& json);
@@ -56,7 +66,22 @@ class TextEncoderImpl : public torch::nn::Module {
 };
 TORCH_MODULE(TextEncoder);
 
-class UNetImpl;  // defined in pictor_mini.cpp
+// The planned objects of a batch, as tensors (K = world::kMaxSceneObjects slots per row).
+struct LayoutInput {
+  at::Tensor kind;     // [N, K] int64, world::kNumKinds = empty slot
+  at::Tensor colour;   // [N, K] int64, world::kNumColours = empty
+  at::Tensor size;     // [N, K] int64, world::kNumSizes = empty
+  at::Tensor box;      // [N, K, 4] float: x0, y0, x1, y1 as fractions of the picture
+  at::Tensor present;  // [N, K] float, 1 = an object
+  at::Tensor bg_from, bg_to, bg_gradient;  // [N] int64
+  at::Tensor has;      // [N] float, 1 = this row has a layout (0: unconditional, edits)
+  bool defined() const { return has.defined(); }
+};
+// One row per entry; nullptr = no layout for that row.
+LayoutInput layout_input(const std::vector<const world::Scene*>& scenes);
+
+class UNetImpl;             // defined in pictor_mini.cpp
+class LayoutConditioningImpl;
 
 class PictorMiniImpl : public torch::nn::Module {
  public:
@@ -64,10 +89,14 @@ class PictorMiniImpl : public torch::nn::Module {
   // Encodes prompts once per request. ids/pad: [N, L] → context [N, L, D], pooled [N, D]
   std::pair<at::Tensor, at::Tensor> encode_text(const at::Tensor& ids, const at::Tensor& pad);
   // x: [N, 8, S, S] (see file comment), t: [N] in [0, 1] (1 = pure noise),
-  // context: [N, L, D], pooled: [N, D], pad: [N, L] → velocity [N, 3, S, S]
+  // context: [N, L, D], pooled: [N, D], pad: [N, L], layout: N rows (required when
+  // config().layout_mode > 0, ignored otherwise) → velocity [N, 3, S, S]
   at::Tensor forward(const at::Tensor& x, const at::Tensor& t, const at::Tensor& context,
-                     const at::Tensor& pooled, const at::Tensor& pad);
+                     const at::Tensor& pooled, const at::Tensor& pad, const LayoutInput& layout = {});
   const PictorMiniConfig& config() const { return config_; }
+  // The layout planner (layout_mode > 0), else nullptr.
+  LayoutPlanner& planner() { return planner_; }
+  bool has_planner() const { return !planner_.is_empty(); }
   // Inference only: token projections run in bf16 (weights copied once; call again after the
   // weights change). fp32 activations stay fp32 everywhere else.
   void set_bf16_matmuls(bool on);
@@ -78,6 +107,8 @@ class PictorMiniImpl : public torch::nn::Module {
   PictorMiniConfig config_;
   TextEncoder text_{nullptr};
   std::shared_ptr<UNetImpl> unet_;
+  std::shared_ptr<LayoutConditioningImpl> layout_;
+  LayoutPlanner planner_{nullptr};
 };
 TORCH_MODULE(PictorMini);
 

@@ -7,6 +7,7 @@
 #include "world/edits.h"
 #include "world/renderer.h"
 #include "world/scene_sampler.h"
+#include "world/scene_tokens.h"
 
 namespace pictor::engine {
 
@@ -40,6 +41,7 @@ SceneBatch make_scene_batch(uint64_t seed, int64_t step, const SceneBatchOptions
     // The order of draws matters: with edit_fraction 0 the stream equals that of earlier
     // versions, so a run resumed by a newer binary sees the batches it would have seen.
     std::string text;
+    std::optional<world::Scene> layout;
     if (opts.edit_fraction > 0 && rng.chance(opts.edit_fraction)) {
       world::EditExample edit = world::sample_edit(rng, edit_opts);
       if (edit.kind == world::EditKind::kImageToImage) edit = world::sample_edit(rng, world::EditKind::kInpaint, edit_opts);
@@ -54,8 +56,12 @@ SceneBatch make_scene_batch(uint64_t seed, int64_t step, const SceneBatchOptions
     } else {
       world::Scene scene = world::sample_scene(rng, sampler);
       put_image(world::render(scene, s, s), targets, i);
-      if (!rng.chance(opts.caption_dropout)) text = world::caption(world::make_spec(scene, rng), rng);
+      if (!rng.chance(opts.caption_dropout)) {
+        text = world::caption(world::make_spec(scene, rng), rng);
+        layout = scene;
+      }
     }
+    batch.layouts.push_back(std::move(layout));
     auto tok = tokenizer.encode(text);
     std::memcpy(batch.ids[i].data_ptr<int64_t>(), tok.ids.data(), sizeof(int64_t) * size_t(len));
     batch.captions.push_back(std::move(text));
@@ -63,6 +69,26 @@ SceneBatch make_scene_batch(uint64_t seed, int64_t step, const SceneBatchOptions
   batch.images = to_unit_range(targets);
   batch.sources = to_unit_range(sources).mul_(batch.has_source.view({b, 1, 1, 1}));
   return batch;
+}
+
+PlannerBatch make_planner_batch(uint64_t seed, int64_t step, int batch_size, const WordTokenizer& tokenizer) {
+  // A stream of its own: the denoiser's batches stay those of earlier versions.
+  Rng rng(seed ^ 0x9b1a7e5ull, uint64_t(step));
+  world::SamplerOptions sampler;
+  sampler.exclude_held_out = true;
+  const int len = tokenizer.max_length();
+  PlannerBatch b;
+  b.ids = torch::zeros({batch_size, len}, torch::kLong);
+  b.targets = torch::zeros({batch_size, world::kMaxSceneTokens}, torch::kLong);
+  auto targets = b.targets.accessor<int64_t, 2>();
+  for (int i = 0; i < batch_size; ++i) {
+    world::Scene scene = world::sample_scene(rng, sampler);
+    auto tok = tokenizer.encode(world::caption(world::make_spec(scene, rng), rng));
+    std::memcpy(b.ids[i].data_ptr<int64_t>(), tok.ids.data(), sizeof(int64_t) * size_t(len));
+    const auto seq = world::encode_scene_tokens(scene);
+    for (size_t j = 0; j < seq.size(); ++j) targets[i][int64_t(j)] = seq[j];
+  }
+  return b;
 }
 
 }  // namespace pictor::engine

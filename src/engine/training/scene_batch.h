@@ -5,10 +5,12 @@
 #include <ATen/core/Tensor.h>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "engine/tokenizers/word_tokenizer.h"
+#include "world/scene.h"
 
 namespace pictor::engine {
 
@@ -19,7 +21,18 @@ struct SceneBatch {
   at::Tensor has_source;  // [B] 1 for edit examples, 0 for text-to-image
   at::Tensor ids;     // [B, L] int64 token ids (caption; [start] only for dropped captions)
   std::vector<std::string> captions;
+  // Per row: the scene a captioned text-to-image example shows (what a layout-grounded model is
+  // given while training; the planner supplies it at inference); nullopt for dropped captions
+  // and edits.
+  std::vector<std::optional<world::Scene>> layouts;
 };
+
+// Text-only examples for the layout planner: a caption and the scene-token sequence of its scene.
+struct PlannerBatch {
+  at::Tensor ids;      // [B, L] int64 caption tokens
+  at::Tensor targets;  // [B, world::kMaxSceneTokens] int64 scene tokens, BOS … EOS, 0-padded
+};
+PlannerBatch make_planner_batch(uint64_t seed, int64_t step, int batch_size, const WordTokenizer& tokenizer);
 
 struct SceneBatchOptions {
   int batch_size = 32;

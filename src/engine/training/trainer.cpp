@@ -30,6 +30,26 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
+Result<PictorMiniConfig> preset_config(const std::string& preset, int64_t vocab_size);
+
+// The preset's sizes with the design's conditioning.
+Result<PictorMiniConfig> design_config(const std::string& preset, const std::string& design, int64_t vocab_size) {
+  auto c = preset_config(preset, vocab_size);
+  if (!c.is_ok()) return c;
+  if (design == "text") return c;
+  if (design == "map") {
+    c->layout_mode = 2;
+    return c;
+  }
+  if (design == "tokens") {
+    // Grounding tokens reach every level: cross-attention at the finest level too.
+    c->layout_mode = 1;
+    for (auto& a : c->attention) a = std::max<int64_t>(a, 1);
+    return c;
+  }
+  return invalid_argument("unknown design '" + design + "' (expected text, tokens or map)");
+}
+
 Result<PictorMiniConfig> preset_config(const std::string& preset, int64_t vocab_size) {
   PictorMiniConfig c;
   c.vocab_size = vocab_size;
@@ -51,6 +71,10 @@ Result<PictorMiniConfig> preset_config(const std::string& preset, int64_t vocab_
     c.text_layers = 1;
     c.text_heads = 2;
     c.max_tokens = 24;
+    c.layout_dim = 8;
+    c.planner_dim = 32;
+    c.planner_layers = 1;
+    c.planner_heads = 2;
     return c;
   }
   return invalid_argument("unknown preset '" + preset + "' (expected base, small or tiny)");
@@ -93,6 +117,7 @@ Image grid(const std::vector<Image>& images, int columns) {
 struct Checkpoint {
   int64_t step = 0;
   double seconds = 0;
+  int64_t planner_step = 0;  // layout planner pre-training steps done
 };
 
 Status save_checkpoint(const std::string& dir, PictorMini& model, PictorMini& ema,
@@ -103,6 +128,7 @@ Status save_checkpoint(const std::string& dir, PictorMini& model, PictorMini& em
   writer.set_metadata("pictor.vocab", nlohmann::json(vocab).dump());
   writer.set_metadata("train.step", std::to_string(ck.step));
   writer.set_metadata("train.seconds", std::to_string(ck.seconds));
+  writer.set_metadata("train.planner_step", std::to_string(ck.planner_step));
   writer.set_metadata("train.preset", opts.preset);
   add_module_tensors(*model, writer, torch::kFloat, "model.");
   add_module_tensors(*ema, writer, torch::kFloat, "ema.");
@@ -125,6 +151,7 @@ Status save_checkpoint(const std::string& dir, PictorMini& model, PictorMini& em
       {"train.samples", std::to_string(ck.step * opts.batch_size)},
       {"train.seconds", std::to_string(ck.seconds)},
       {"train.preset", opts.preset}, {"train.batch_size", std::to_string(opts.batch_size)},
+      {"train.planner_steps", std::to_string(ck.planner_step)},
       {"train.learning_rate", std::to_string(opts.learning_rate)}};
   return save_pictor_mini(ema, vocab, meta, torch::kHalf, dir + "/pictor-mini.safetensors");
 }
@@ -183,6 +210,57 @@ double periodic_eval(PictorMini& ema, const std::vector<std::string>& vocab, con
   return specs.empty() ? 0.0 : double(passed) / double(specs.size());
 }
 
+// Pre-trains the layout planner on captions and their scenes (text only: no rendering, so
+// large batches are cheap). Its own AdamW with warmup and a cosine decay; at the end the EMA copy
+// takes the planner's weights as they are (the planner is fixed from then on). Returns the
+// next-token accuracy of the last log interval.
+Result<double> train_planner(PictorMini& model, PictorMini& ema, const WordTokenizer& tokenizer,
+                             const TrainOptions& opts, Checkpoint& ck, std::ofstream& log,
+                             const std::atomic<bool>* stop) {
+  auto& planner = model->planner();
+  torch::optim::AdamW optimizer(planner->parameters(), torch::optim::AdamWOptions(1e-3).betas({0.9, 0.98}).weight_decay(0.01));
+  ProgressBar bar("layout planner", opts.planner_steps, !opts.quiet && stderr_is_terminal());
+  const auto start = Clock::now();
+  double loss_sum = 0, acc_sum = 0, last_acc = 0;
+  int count = 0;
+  const int64_t first = ck.planner_step;
+  while (ck.planner_step < opts.planner_steps) {
+    if (stop && stop->load()) break;
+    const double progress = double(ck.planner_step) / opts.planner_steps;
+    const double lr = 1e-3 * std::min(1.0, double(ck.planner_step - first + 1) / 100.0) *
+                      (0.05 + 0.95 * 0.5 * (1 + std::cos(M_PI * progress)));
+    for (auto& group : optimizer.param_groups()) static_cast<torch::optim::AdamWOptions&>(group.options()).lr(lr);
+    PlannerBatch b = make_planner_batch(opts.seed, ck.planner_step, opts.planner_batch, tokenizer);
+    auto [loss, acc] = planner->loss(b.ids, b.targets);
+    optimizer.zero_grad();
+    loss.backward();
+    torch::nn::utils::clip_grad_norm_(planner->parameters(), 1.0);
+    optimizer.step();
+    ++ck.planner_step;
+    loss_sum += loss.item<double>();
+    acc_sum += acc;
+    ++count;
+    bar.update(ck.planner_step, "loss " + std::to_string(loss_sum / count).substr(0, 6));
+    if (ck.planner_step % 100 == 0 || ck.planner_step == opts.planner_steps) {
+      last_acc = acc_sum / count;
+      char line[200];
+      std::snprintf(line, sizeof line, "planner step %lld loss %.4f next-token accuracy %.4f lr %.2e elapsed %s",
+                    (long long)ck.planner_step, loss_sum / count, last_acc, lr,
+                    format_duration(std::chrono::duration<double>(Clock::now() - start).count()).c_str());
+      log << line << std::endl;
+      if (!bar.enabled() && !opts.quiet) std::fprintf(stderr, "%s\n", line);
+      loss_sum = acc_sum = 0;
+      count = 0;
+    }
+  }
+  bar.finish();
+  ck.seconds += std::chrono::duration<double>(Clock::now() - start).count();
+  torch::NoGradGuard g;
+  auto dst = ema->planner()->parameters(), src = planner->parameters();
+  for (size_t i = 0; i < dst.size(); ++i) dst[i].copy_(src[i]);
+  return last_acc;
+}
+
 }  // namespace
 
 Result<TrainReport> train_pictor_mini(const TrainOptions& opts, const std::atomic<bool>* stop) {
@@ -204,7 +282,7 @@ Result<TrainReport> train_pictor_mini(const TrainOptions& opts, const std::atomi
       if (origin.own_checkpoint) { origin.model_prefix = "model."; origin.ema_prefix = "ema."; }
     }
     std::vector<std::string> vocab = world::vocabulary();
-    auto config = preset_config(opts.preset, WordTokenizer::kFirstWord + int64_t(vocab.size()));
+    auto config = design_config(opts.preset, opts.design, WordTokenizer::kFirstWord + int64_t(vocab.size()));
     if (!config.is_ok()) return config.status();
     Checkpoint ck;
     bool vocabulary_grew = false;
@@ -226,6 +304,7 @@ Result<TrainReport> train_pictor_mini(const TrainOptions& opts, const std::atomi
       };
       ck.step = int64_t(num("train.step", 0));
       ck.seconds = num("train.seconds", 0);
+      ck.planner_step = int64_t(num(origin.own_checkpoint ? "train.planner_step" : "train.planner_steps", 0));
     }
     WordTokenizer tokenizer(vocab, int(config->max_tokens));
 
@@ -233,13 +312,17 @@ Result<TrainReport> train_pictor_mini(const TrainOptions& opts, const std::atomi
     PictorMini model(*config), ema(*config);
     copy_parameters(*ema, *model);
     ema->eval();
-    torch::optim::AdamW optimizer(model->parameters(), torch::optim::AdamWOptions(opts.learning_rate)
-                                                           .betas({0.9, 0.99}).weight_decay(0.0));
+    // The denoiser's optimizer holds every parameter but the planner's (trained before, then fixed).
+    std::vector<at::Tensor> denoiser_params, planner_params;
+    for (auto& item : model->named_parameters())
+      (item.key().rfind("planner.", 0) == 0 ? planner_params : denoiser_params).push_back(item.value());
+    torch::optim::AdamW optimizer(denoiser_params, torch::optim::AdamWOptions(opts.learning_rate)
+                                                       .betas({0.9, 0.99}).weight_decay(0.0));
     const bool bf16_matmuls = opts.bf16_matmuls && cpu_has_native_bf16();
     model->set_bf16_training_matmuls(bf16_matmuls);
     bool fresh_optimizer = true;
     if (origin.file) {
-      const std::set<std::string> growable = {"text.token_embedding.weight"};
+      const std::set<std::string> growable = {"text.token_embedding.weight", "planner.word_embedding.weight"};
       PICTOR_RETURN_IF_ERROR(load_module_strict(*model, *origin.file, origin.model_prefix, growable));
       PICTOR_RETURN_IF_ERROR(load_module_strict(*ema, *origin.file, origin.ema_prefix, growable));
       // Adam's moments only fit when the parameter shapes are unchanged.
@@ -256,13 +339,29 @@ Result<TrainReport> train_pictor_mini(const TrainOptions& opts, const std::atomi
     std::ofstream log(opts.out_dir + "/train.log", std::ios::app);
     log << "# start step " << ck.step << " preset " << opts.preset << " params " << params
         << " batch " << opts.batch_size << " lr " << opts.learning_rate << " cooldown " << opts.cooldown
-        << " matmuls " << (bf16_matmuls ? "bf16" : "fp32") << " edit_fraction " << opts.edit_fraction << "\n";
+        << " matmuls " << (bf16_matmuls ? "bf16" : "fp32") << " edit_fraction " << opts.edit_fraction
+        << " layout_mode " << config->layout_mode << "\n";
+
+    double planner_accuracy = -1;
+    if (model->has_planner() && ck.planner_step < opts.planner_steps) {
+      auto acc = train_planner(model, ema, tokenizer, opts, ck, log, stop);
+      if (!acc.is_ok()) return acc.status();
+      planner_accuracy = *acc;
+      Checkpoint save = ck;
+      PICTOR_RETURN_IF_ERROR(save_checkpoint(opts.out_dir, model, ema, optimizer, vocab, opts, save));
+      if (stop && stop->load()) {
+        TrainReport r;
+        r.planner_accuracy = *acc;
+        return r;
+      }
+    }
 
     SceneBatchOptions batch_opts;
     batch_opts.batch_size = opts.batch_size;
     batch_opts.image_size = int(config->image_size);
     batch_opts.edit_fraction = opts.edit_fraction;
     TrainReport report;
+    report.planner_accuracy = planner_accuracy;
     ProgressBar bar("train", opts.steps, !opts.quiet && stderr_is_terminal());
     const auto start = Clock::now();
     auto interval_start = start;
@@ -296,8 +395,14 @@ Result<TrainReport> train_pictor_mini(const TrainOptions& opts, const std::atomi
       auto xt = (1 - tb) * x0 + tb * noise;
       auto pad = batch.ids.eq(WordTokenizer::kPad);
       auto [ctx, pooled] = model->encode_text(batch.ids, pad);
+      LayoutInput layout;
+      if (model->config().layout_mode > 0) {
+        std::vector<const world::Scene*> rows;
+        for (const auto& l : batch.layouts) rows.push_back(l ? &*l : nullptr);
+        layout = layout_input(rows);
+      }
       auto v = model->forward(pictor_mini_input(xt, batch.sources, batch.masks, batch.has_source), t, ctx,
-                              pooled, pad);
+                              pooled, pad, layout);
       auto loss = torch::mse_loss(v, noise - x0);
       optimizer.zero_grad();
       loss.backward();

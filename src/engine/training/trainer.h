@@ -18,6 +18,13 @@ namespace pictor::engine {
 struct TrainOptions {
   std::string out_dir = "runs/pictor-mini";
   std::string preset = "base";  // base | small | tiny (tests)
+  // How a fresh run conditions on the prompt (docs/models/pictor-mini.md, "Design study"):
+  // text = cross-attention to the words only; tokens = a layout planner's objects as grounding
+  // tokens in cross-attention at every level; map = the planner's objects painted as a layout
+  // map into the UNet's input. A resumed run keeps the design it started with.
+  std::string design = "text";
+  int planner_steps = 3000;     // layout planner pre-training (text only), before the denoiser
+  int planner_batch = 256;
   int64_t steps = 20000;        // total optimizer steps (a resumed run continues to this)
   double max_hours = 0;         // stop (with a checkpoint) after this wall time; 0 = no limit
   int batch_size = 32;
@@ -50,6 +57,7 @@ struct TrainReport {
   double samples_per_second = 0;
   double seconds = 0;
   double last_eval = -1;  // fraction of eval prompts whose facts the detector confirmed
+  double planner_accuracy = -1;  // next-token accuracy over the planner phase's last interval
 };
 
 Result<TrainReport> train_pictor_mini(const TrainOptions& opts, const std::atomic<bool>* stop = nullptr);

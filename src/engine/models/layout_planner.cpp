@@ -1,0 +1,154 @@
+#include "engine/models/layout_planner.h"
+
+#include <torch/torch.h>
+
+#include <cmath>
+
+#include "engine/models/pictor_mini.h"
+#include "engine/models/pictor_mini_blocks.h"
+#include "world/scene_tokens.h"
+
+namespace pictor::engine {
+
+namespace {
+
+using namespace mini;
+
+// Pre-LN decoder layer: causal self-attention over the layout so far, cross-attention to the
+// caption, feed-forward.
+class DecoderLayerImpl : public nn::Module {
+ public:
+  DecoderLayerImpl(int64_t dim, int64_t heads) {
+    norm_self_ = register_module("norm_self", nn::LayerNorm(nn::LayerNormOptions({dim})));
+    self_attn_ = register_module("self_attn", Attention(dim, dim, heads));
+    norm_cross_ = register_module("norm_cross", nn::LayerNorm(nn::LayerNormOptions({dim})));
+    cross_attn_ = register_module("cross_attn", Attention(dim, dim, heads));
+    norm_ff_ = register_module("norm_ff", nn::LayerNorm(nn::LayerNormOptions({dim})));
+    ff_ = register_module("ff", FeedForward(dim, 4));
+  }
+  // x: [N, T, D], memory: [N, L, D], pad: [N, L] → [N, T, D]
+  at::Tensor forward(at::Tensor x, const at::Tensor& memory, const at::Tensor& pad) {
+    auto h = norm_self_(x);
+    x = x + self_attn_->forward(h, h, at::Tensor(), /*causal=*/true);
+    x = x + cross_attn_(norm_cross_(x), memory, pad);
+    return x + ff_(norm_ff_(x));
+  }
+
+ private:
+  nn::LayerNorm norm_self_{nullptr}, norm_cross_{nullptr}, norm_ff_{nullptr};
+  Attention self_attn_{nullptr}, cross_attn_{nullptr};
+  FeedForward ff_{nullptr};
+};
+TORCH_MODULE(DecoderLayer);
+
+}  // namespace
+
+LayoutPlannerImpl::LayoutPlannerImpl(const PictorMiniConfig& c) {
+  const int64_t d = c.planner_dim;
+  word_embedding_ = register_module("word_embedding", nn::Embedding(c.vocab_size, d));
+  token_embedding_ = register_module("token_embedding", nn::Embedding(world::kSceneTokenVocab, d));
+  word_position_ = register_parameter("word_position", torch::randn({c.max_tokens, d}) * 0.02);
+  token_position_ = register_parameter("token_position", torch::randn({world::kMaxSceneTokens, d}) * 0.02);
+  for (int64_t i = 0; i < c.planner_layers; ++i) {
+    encoder_->push_back(TextLayer(d, c.planner_heads));
+    decoder_->push_back(DecoderLayer(d, c.planner_heads));
+  }
+  register_module("encoder", encoder_);
+  register_module("decoder", decoder_);
+  encoder_norm_ = register_module("encoder_norm", nn::LayerNorm(nn::LayerNormOptions({d})));
+  decoder_norm_ = register_module("decoder_norm", nn::LayerNorm(nn::LayerNormOptions({d})));
+  head_ = register_module("head", nn::Linear(d, world::kSceneTokenVocab));
+  torch::NoGradGuard g;
+  word_embedding_->weight.normal_(0, 0.02);
+  token_embedding_->weight.normal_(0, 0.02);
+}
+
+at::Tensor LayoutPlannerImpl::encode(const at::Tensor& ids) {
+  auto pad = ids.eq(0);
+  auto x = word_embedding_(ids) + word_position_.slice(0, 0, ids.size(1)).unsqueeze(0);
+  for (auto& layer : *encoder_) x = layer->as<TextLayer>()->forward(x, pad);
+  return encoder_norm_(x);
+}
+
+at::Tensor LayoutPlannerImpl::decode(const at::Tensor& memory, const at::Tensor& pad, const at::Tensor& tokens) {
+  auto x = token_embedding_(tokens) + token_position_.slice(0, 0, tokens.size(1)).unsqueeze(0);
+  for (auto& layer : *decoder_) x = layer->as<DecoderLayer>()->forward(x, memory, pad);
+  return head_(decoder_norm_(x));
+}
+
+std::pair<at::Tensor, double> LayoutPlannerImpl::loss(const at::Tensor& ids, const at::Tensor& targets) {
+  auto memory = encode(ids);
+  auto inputs = targets.slice(1, 0, targets.size(1) - 1);
+  auto next = targets.slice(1, 1, targets.size(1));
+  auto logits = decode(memory, ids.eq(0), inputs);
+  auto flat_logits = logits.reshape({-1, logits.size(-1)});
+  auto flat_next = next.reshape({-1});
+  auto loss = torch::nn::functional::cross_entropy(
+      flat_logits, flat_next, torch::nn::functional::CrossEntropyFuncOptions().ignore_index(world::kSceneTokenPad));
+  torch::NoGradGuard g;
+  auto valid = flat_next.ne(world::kSceneTokenPad);
+  auto right = flat_logits.argmax(-1).eq(flat_next).logical_and(valid);
+  const double acc = right.sum().item<double>() / std::max(1.0, valid.sum().item<double>());
+  return {loss, acc};
+}
+
+std::vector<world::Scene> LayoutPlannerImpl::sample(const at::Tensor& ids, std::vector<Rng>& rngs) {
+  const int64_t n = ids.size(0);
+  auto memory = encode(ids);
+  auto pad = ids.eq(0);
+  std::vector<std::vector<int>> seqs(size_t(n), std::vector<int>{world::kSceneTokenBos});
+  std::vector<bool> done(size_t(n), false);
+  for (int step = 1; step < world::kMaxSceneTokens; ++step) {
+    // Every row has the same length until it ends; finished rows repeat EOS (ignored).
+    auto tokens = torch::empty({n, step}, torch::kLong);
+    for (int64_t r = 0; r < n; ++r)
+      for (int j = 0; j < step; ++j)
+        tokens[r][j] = j < int(seqs[size_t(r)].size()) ? seqs[size_t(r)][size_t(j)] : world::kSceneTokenEos;
+    auto logits = decode(memory, pad, tokens.to(memory.device())).select(1, step - 1).to(torch::kCPU, torch::kDouble);
+    bool all_done = true;
+    for (int64_t r = 0; r < n; ++r) {
+      auto& seq = seqs[size_t(r)];
+      if (done[size_t(r)]) continue;
+      const auto ranges = world::next_scene_token_ranges(seq);
+      if (ranges.empty()) {
+        done[size_t(r)] = true;
+        continue;
+      }
+      // Softmax over the allowed tokens only, then one uniform draw.
+      auto row = logits[r];
+      const double* l = row.data_ptr<double>();
+      double top = -1e300;
+      for (const auto& rg : ranges)
+        for (int t = rg.first; t < rg.first + rg.count; ++t) top = std::max(top, l[t]);
+      double total = 0;
+      for (const auto& rg : ranges)
+        for (int t = rg.first; t < rg.first + rg.count; ++t) total += std::exp(l[t] - top);
+      double u = rngs[size_t(r)].uniform() * total;
+      int chosen = ranges.back().first + ranges.back().count - 1;
+      for (const auto& rg : ranges) {
+        bool stop = false;
+        for (int t = rg.first; t < rg.first + rg.count; ++t) {
+          u -= std::exp(l[t] - top);
+          if (u <= 0) {
+            chosen = t;
+            stop = true;
+            break;
+          }
+        }
+        if (stop) break;
+      }
+      seq.push_back(chosen);
+      if (chosen == world::kSceneTokenEos) done[size_t(r)] = true;
+      else all_done = false;
+    }
+    if (all_done) break;
+  }
+  std::vector<world::Scene> out;
+  for (int64_t r = 0; r < n; ++r) {
+    auto scene = world::decode_scene_tokens(seqs[size_t(r)], &rngs[size_t(r)]);
+    out.push_back(scene.is_ok() ? *scene : world::Scene{});
+  }
+  return out;
+}
+
+}  // namespace pictor::engine

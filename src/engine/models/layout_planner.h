@@ -1,0 +1,47 @@
+#pragma once
+// pictor-mini's layout planner: reads a caption and writes a scene layout in the scene-token
+// language (world/scene_tokens.h): background, then each object's kind, colour, size and centre.
+// An encoder (pre-LN transformer over the caption's words) and a small causal decoder that
+// cross-attends to it; trained on its own on (caption, scene) pairs of the world, text only,
+// before the denoiser. Sampling draws each token from the model's distribution restricted to what
+// the grammar allows, so that what a caption leaves open (an unstated colour, the exact place)
+// still varies with the seed, while what it states is kept. Checkpoint keys: "planner.…".
+#include <torch/nn/module.h>
+#include <torch/nn/modules/container/modulelist.h>
+#include <torch/nn/modules/embedding.h>
+#include <torch/nn/modules/linear.h>
+#include <torch/nn/modules/normalization.h>
+
+#include <vector>
+
+#include "core/rng.h"
+#include "world/scene.h"
+
+namespace pictor::engine {
+
+struct PictorMiniConfig;
+
+class LayoutPlannerImpl : public torch::nn::Module {
+ public:
+  explicit LayoutPlannerImpl(const PictorMiniConfig& c);
+  // ids/pad: [N, L] caption → memory [N, L, P]
+  at::Tensor encode(const at::Tensor& ids);
+  // Teacher forcing. memory: [N, L, P], pad: [N, L], tokens: [N, T] scene tokens (BOS first,
+  // padded with 0) → logits [N, T, kSceneTokenVocab] for the token after each position.
+  at::Tensor decode(const at::Tensor& memory, const at::Tensor& pad, const at::Tensor& tokens);
+  // Cross-entropy of the next token over non-padding targets, and the share predicted exactly.
+  // ids: [N, L], targets: [N, T] (BOS … EOS, 0-padded) → {loss, accuracy}
+  std::pair<at::Tensor, double> loss(const at::Tensor& ids, const at::Tensor& targets);
+  // One layout per caption row of ids [N, L] (pad = id 0), drawn with rngs[i] (temperature 1).
+  std::vector<world::Scene> sample(const at::Tensor& ids, std::vector<Rng>& rngs);
+
+ private:
+  torch::nn::Embedding word_embedding_{nullptr}, token_embedding_{nullptr};
+  at::Tensor word_position_, token_position_;
+  torch::nn::ModuleList encoder_, decoder_;
+  torch::nn::LayerNorm encoder_norm_{nullptr}, decoder_norm_{nullptr};
+  torch::nn::Linear head_{nullptr};
+};
+TORCH_MODULE(LayoutPlanner);
+
+}  // namespace pictor::engine
