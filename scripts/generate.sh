@@ -3,7 +3,8 @@
 # Usage: bash scripts/generate.sh "PROMPT" [pictor generate flags…]   (default -o out.png)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/build.sh --target pictor >/dev/null
+PICTOR_BUILD_LOG=build-logs/build.log bash scripts/build.sh --target pictor
+echo "pictor: generating" >&2
 if [ $# -eq 0 ]; then
   set -- "two red circles above a blue square" -o out.png
 fi
