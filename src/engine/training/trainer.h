@@ -23,8 +23,8 @@ struct TrainOptions {
   // tokens in cross-attention at every level; map = the planner's objects painted as a layout
   // map into the UNet's input. A resumed run keeps the design it started with.
   std::string design = "text";
-  int planner_steps = 3000;     // layout planner pre-training (text only), before the denoiser
-  int planner_batch = 256;
+  int planner_steps = 2000;     // layout planner pre-training (text only), before the denoiser
+  int planner_batch = 128;
   int64_t steps = 20000;        // total optimizer steps (a resumed run continues to this)
   double max_hours = 0;         // stop (with a checkpoint) after this wall time; 0 = no limit
   int batch_size = 32;
