@@ -7,6 +7,7 @@
 #include "core/progress.h"
 #include "eval/edit_eval.h"
 #include "eval/geneval.h"
+#include "world/renderer.h"
 
 namespace pictor::app {
 
@@ -21,6 +22,7 @@ struct EvalArgs {
   bool json = false;
   bool oracle = false;
   bool edits = false;
+  bool plans = false;
   eval::EvalOptions opts;
   eval::EditEvalOptions edit_opts;
 };
@@ -109,12 +111,26 @@ int run_eval_command(const EvalArgs& a) {
   }
 
   eval::Generator generator = eval::oracle_generator();
-  if (!a.oracle)
+  if (!a.oracle && a.plans) {
+    // The planner's layouts drawn by the world's own renderer: what the picture would be if the
+    // denoiser drew its plan perfectly.
+    generator = [&](const eval::EvalPrompt& p, int k) -> Result<Image> {
+      engine::GenerateRequest req;
+      req.prompt = p.prompt;
+      req.seed = uint64_t(k);
+      req.plan_only = true;
+      auto out = engine->generate(req);
+      if (!out.is_ok()) return out.status();
+      if (out->layouts.empty()) return internal_error("the model returned no plan");
+      return world::render(out->layouts[0], 64, 64);
+    };
+  } else if (!a.oracle) {
     generator = [&](const eval::EvalPrompt& p, int k) {
       engine::GenerateRequest req;
       req.prompt = p.prompt;
       return generate(std::move(req), k);
     };
+  }
   LazyProgress progress{"eval", nullptr};
   auto report = eval::run_eval(generator, a.opts, [&](int d, int t) { progress.update(d, t); });
   progress.finish();
@@ -143,6 +159,9 @@ Command add_eval_command(CLI::App& root) {
                 "evaluate edits instead: per edit kind, success and preservation (JSON keys success,\n"
                 "preservation, each with overall) and PSNR outside the changed region");
   cmd->add_option("--edits-per-kind", a->edit_opts.per_kind, "edits per kind with --edits")->capture_default_str();
+  cmd->add_flag("--plans", a->plans,
+                "score a layout-grounded model's plans instead of its pictures: each plan drawn by the world's\n"
+                "renderer (planning errors apart from drawing errors)");
   cmd->add_flag("--oracle", a->oracle, "score renders of the prompts' own scenes (calibrates the scorer)");
   return {cmd, [a] { return run_eval_command(*a); }};
 }

@@ -48,6 +48,9 @@ struct GenerateRequest {
   std::vector<int64_t> init_noise_shape;
   // Also return the decoded images as floats (GenerateResult::tensor).
   bool return_tensor = false;
+  // A layout-grounded pictor-mini only: run the layout planner alone and return its plans
+  // (GenerateResult::layouts, no images), to tell planning errors from drawing errors.
+  bool plan_only = false;
 };
 
 struct GenerateResult {

@@ -115,6 +115,15 @@ class PictorMiniEngine final : public Engine {
       cond_flag = torch::ones({rows}).to(policy_.device, policy_.dtype);
     }
     const bool grounded = file_.model->config().layout_mode > 0;
+    if (req.plan_only) {
+      if (!grounded) return invalid_argument("plan_only: this pictor-mini has no layout planner (--design text)");
+      for (int i = 0; i < req.n; ++i) {
+        std::vector<Rng> rngs = {Rng(req.seed, 0x1a7000ull + uint64_t(i))};
+        result.layouts.push_back(file_.model->planner()->sample(ids.slice(0, 0, 1), rngs)[0]);
+      }
+      result.seconds = seconds_since(t0);
+      return result;
+    }
     for (int i = 0; i < req.n; ++i) {
       auto noise = seeded_noise(req.seed, i, 3, size, size).unsqueeze(0).to(policy_.device, policy_.dtype);
       // A layout-grounded model first plans the picture: one layout per image, drawn from the

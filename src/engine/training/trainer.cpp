@@ -214,9 +214,11 @@ double periodic_eval(PictorMini& ema, const std::vector<std::string>& vocab, con
 // large batches are cheap). Its own AdamW with warmup and a cosine decay; at the end the EMA copy
 // takes the planner's weights as they are (the planner is fixed from then on). Returns the
 // next-token accuracy of the last log interval.
+// `save` writes a checkpoint (every 200 steps: a stopped run resumes its planner phase there, with
+// a fresh planner optimizer).
 Result<double> train_planner(PictorMini& model, PictorMini& ema, const WordTokenizer& tokenizer,
                              const TrainOptions& opts, Checkpoint& ck, std::ofstream& log,
-                             const std::atomic<bool>* stop) {
+                             const std::atomic<bool>* stop, const std::function<Status(const Checkpoint&)>& save) {
   auto& planner = model->planner();
   torch::optim::AdamW optimizer(planner->parameters(), torch::optim::AdamWOptions(1e-3).betas({0.9, 0.98}).weight_decay(0.01));
   ProgressBar bar("layout planner", opts.planner_steps, !opts.quiet && stderr_is_terminal());
@@ -251,6 +253,11 @@ Result<double> train_planner(PictorMini& model, PictorMini& ema, const WordToken
       if (!bar.enabled() && !opts.quiet) std::fprintf(stderr, "%s\n", line);
       loss_sum = acc_sum = 0;
       count = 0;
+    }
+    if (ck.planner_step % 200 == 0 && ck.planner_step < opts.planner_steps) {
+      Checkpoint at = ck;
+      at.seconds += std::chrono::duration<double>(Clock::now() - start).count();
+      PICTOR_RETURN_IF_ERROR(save(at));
     }
   }
   bar.finish();
@@ -344,7 +351,9 @@ Result<TrainReport> train_pictor_mini(const TrainOptions& opts, const std::atomi
 
     double planner_accuracy = -1;
     if (model->has_planner() && ck.planner_step < opts.planner_steps) {
-      auto acc = train_planner(model, ema, tokenizer, opts, ck, log, stop);
+      auto acc = train_planner(model, ema, tokenizer, opts, ck, log, stop, [&](const Checkpoint& at) {
+        return save_checkpoint(opts.out_dir, model, ema, optimizer, vocab, opts, at);
+      });
       if (!acc.is_ok()) return acc.status();
       planner_accuracy = *acc;
       Checkpoint save = ck;
