@@ -10,6 +10,7 @@
 #include "engine/training/scene_batch.h"
 #include "engine/training/trainer.h"
 #include "world/captions.h"
+#include "world/detector.h"
 
 namespace pictor::engine {
 namespace {
@@ -171,8 +172,33 @@ TEST(Training, GroundedDesignsPlanThenDrawAndResume) {
     }
     EXPECT_EQ(pixels[0], pixels[2]) << design;
     EXPECT_EQ(pixels[1], pixels[3]) << design;
+    // The planner alone gives the same plans as a full generation with the same seed.
+    auto engine = Engine::load(dir + "/pictor-mini.safetensors");
+    ASSERT_TRUE(engine.is_ok());
+    auto full = (*engine)->generate(req);
+    auto plan_req = req;
+    plan_req.plan_only = true;
+    auto plans = (*engine)->generate(plan_req);
+    ASSERT_TRUE(full.is_ok() && plans.is_ok());
+    EXPECT_TRUE(plans->images.empty());
+    ASSERT_EQ(plans->layouts.size(), 2u);
+    for (size_t i = 0; i < 2; ++i)
+      EXPECT_TRUE(world::same_scene(plans->layouts[i], full->layouts[i], 0.0f)) << design << " plan " << i;
     torch::set_num_threads(2);
   }
+}
+
+TEST(Training, ATextOnlyModelHasNoPlans) {
+  const std::string dir = fresh_dir("text-plans");
+  ASSERT_TRUE(train_pictor_mini(tiny(dir, 2)).is_ok());
+  auto engine = Engine::load(dir + "/pictor-mini.safetensors");
+  ASSERT_TRUE(engine.is_ok());
+  GenerateRequest req;
+  req.prompt = "a red circle";
+  req.plan_only = true;
+  auto out = (*engine)->generate(req);
+  ASSERT_FALSE(out.is_ok());
+  EXPECT_NE(out.status().message().find("no layout planner"), std::string::npos);
 }
 
 TEST(Training, RejectsBadOptions) {
