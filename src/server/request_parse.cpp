@@ -105,7 +105,7 @@ struct Fields {
 
 const std::set<std::string> kCommonFields = {
     "model", "prompt", "n", "size", "quality", "background", "output_format", "output_compression", "moderation",
-    "user", "stream", "partial_images", "response_format", "seed", "steps", "negative_prompt", "guidance"};
+    "user", "stream", "partial_images", "response_format", "seed", "steps", "negative_prompt", "guidance", "provider"};
 const std::set<std::string> kEditFields = {"image", "image[]", "images", "mask", "strength", "input_fidelity"};
 
 bool parse_size(const std::string& s, int& w, int& h, const ParseLimits& limits, ApiError& error) {
@@ -223,6 +223,10 @@ bool parse_options(const json& body, RequestKind kind, const ParseLimits& limits
   if (!f.integer("steps", in.steps, 1, 200)) return false;
   if (!f.str("negative_prompt", in.negative_prompt)) return false;
   if (!f.number("guidance", in.guidance, 0, 30)) return false;
+  if (!f.str("provider", in.provider)) return false;
+  if (!in.provider.empty() && limits.provider_offers && !limits.provider_offers(in.model, in.provider))
+    return value_error(error, "provider", "the provider '" + in.provider + "' does not offer the model '" + in.model +
+                                              "' here (see GET /v1/models/" + in.model + ")");
   if (kind == RequestKind::kEdit) {
     if (!f.number("strength", in.strength, 0.01, 1.0)) return false;
     std::string fidelity = "low";
@@ -338,7 +342,7 @@ bool parse_gateway_json(const json& body, const std::string& prefer, const Parse
                         ApiError& error) {
   if (!body.is_object()) return type_error(error, "body", "a JSON object", body);
   for (auto& [name, value] : body.items()) {
-    if (name == "model" || name == "input" || name == "wait") continue;
+    if (name == "model" || name == "input" || name == "wait" || name == "provider") continue;
     if (name == "webhook") return value_error(error, name, "'webhook' is not supported yet: poll GET /v1/generations/{id}?wait=60 or stream its /events");
     return value_error(error, name, "Unrecognized request argument supplied: " + name);
   }
@@ -349,10 +353,15 @@ bool parse_gateway_json(const json& body, const std::string& prefer, const Parse
     if (input.contains("model")) return value_error(error, "model", "give 'model' at the top level or in 'input', not both");
     input["model"] = body["model"];
   }
+  if (body.contains("provider")) {
+    if (input.contains("provider")) return value_error(error, "provider", "give 'provider' at the top level or in 'input', not both");
+    input["provider"] = body["provider"];
+  }
   const bool edit = input.contains("images") || input.contains("image");
   if (!edit && input.contains("mask")) return value_error(error, "input.mask", "'mask' needs 'images'");
   if (!parse_images_json(input, edit ? RequestKind::kEdit : RequestKind::kGeneration, limits, out.parsed, error)) {
-    if (!error.param.empty() && error.param != "model") error.param = "input." + error.param;
+    if (!error.param.empty() && error.param != "model" && !(error.param == "provider" && body.contains("provider")))
+      error.param = "input." + error.param;
     return false;
   }
   if (out.parsed.stream) return value_error(error, "input.stream", "'stream' is for /v1/images/*; follow a job with GET /v1/generations/{id}/events");

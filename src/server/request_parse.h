@@ -38,6 +38,7 @@ struct ParsedImageRequest {
 struct ParseLimits {
   std::string default_model;
   std::function<bool(const std::string&)> model_exists;
+  std::function<bool(const std::string& model, const std::string& provider)> provider_offers;
   int64_t max_output_pixels = 2048LL * 2048;  // per output image
   int64_t max_input_pixels = 16'000'000;      // per input image (decompression bombs)
   size_t max_prompt_chars = 32000;
