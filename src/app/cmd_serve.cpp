@@ -94,6 +94,8 @@ Command add_serve_command(CLI::App& root) {
       ->check(CLI::Range(256, 1 << 30))->capture_default_str();
   cmd->add_option("--media-ttl-hours", a->media_ttl_hours, "stored outputs expire after this (0 = never)")->check(CLI::Range(0.0, 1e6))->capture_default_str();
   cmd->add_option("--prices", o.prices_file, "JSON price table per model and quality (docs/server.md)");
+  cmd->add_option("--providers", o.providers_file, "JSON file of upstream providers (OpenAI, OpenAI-compatible, pictor) "
+                                                    "offered beside the local engines (docs/providers.md)");
   cmd->add_option("--http-threads", o.http_threads, "connections served at once (each long-poll holds one)")->check(CLI::Range(8, 100000))->capture_default_str();
   cmd->add_option("--threads", o.engine_threads, "CPU threads per generation (0 = all cores)")->check(CLI::Range(0, 1024))->capture_default_str();
   cmd->add_option("--dtype", o.dtype, "auto | fp32 | bf16")->check(CLI::IsMember({"auto", "fp32", "bf16"}))->capture_default_str();

@@ -143,7 +143,8 @@ json job_json(const jobs::JobView& view, const std::string& base) {
   if (!r.error_code.empty()) out["error"] = {{"message", r.error_message}, {"code", r.error_code}};
   if (!r.output_json.empty()) {
     json o = json::parse(r.output_json, nullptr, /*allow_exceptions=*/false);
-    if (!o.is_discarded()) {
+    if (!o.is_discarded() && o.contains("routing")) out["routing"] = o["routing"];  // failed jobs too
+    if (!o.is_discarded() && o.contains("media")) {
       json media = json::array();
       for (const auto& m : o.value("media", json::array()))
         media.push_back({{"id", m["id"]},
@@ -156,6 +157,7 @@ json job_json(const jobs::JobView& view, const std::string& base) {
                        {"steps", o.value("steps", json(nullptr))},
                        {"size", o.value("size", json(nullptr))},
                        {"warnings", o.value("warnings", json::array())}};
+      out["provider"] = o.value("provider", json(nullptr));
       out["usage"] = o.value("usage", json(nullptr));
       out["cost"] = o.value("cost", json(nullptr));
       out["metrics"] = o.value("metrics", json(nullptr));
@@ -175,6 +177,16 @@ ApiError job_error(const store::JobRecord& rec) {
     e.param = "model";
   } else if (rec.error_code == "canceled") {
     e.http_status = 409;
+  } else if (rec.error_code == "upstream_error") {
+    e.http_status = 502;  // every provider tried failed (docs/providers.md)
+    e.type = "server_error";
+  } else if (rec.error_code == "providers_unavailable") {
+    e.http_status = 503;  // every provider's circuit is open
+    e.type = "server_error";
+    e.retry_after_s = 5;
+  } else if (rec.error_code == "invalid_provider") {
+    e.http_status = 400;
+    e.param = "provider";
   } else {
     e.http_status = 500;
     e.type = "server_error";

@@ -8,6 +8,8 @@
 #include <functional>
 #include <string>
 
+#include "gateway/catalog.h"
+#include "gateway/router.h"
 #include "jobs/job_manager.h"
 #include "server/api_error.h"
 #include "server/auth.h"
@@ -26,6 +28,9 @@ struct ServerContext {
   arena::ArenaService* arena = nullptr;
   store::Store* store = nullptr;
   jobs::JobManager* jobs = nullptr;
+  gateway::Router* router = nullptr;
+  // Catalog fields from the providers file (validated at start), by model id.
+  std::map<std::string, nlohmann::json> catalog_overrides;
   Authenticator* auth = nullptr;
   Metrics metrics;
   ParseLimits limits;
@@ -74,5 +79,13 @@ void register_model_routes(httplib::Server& svr, ServerContext& ctx);
 void register_usage_routes(httplib::Server& svr, ServerContext& ctx);
 void register_ops_routes(httplib::Server& svr, ServerContext& ctx);
 void register_arena_routes(httplib::Server& svr, ServerContext& ctx);
+void register_provider_routes(httplib::Server& svr, ServerContext& ctx);
+
+// Every model id the server offers: local engines first (their order), then upstream-only ones.
+std::vector<std::string> offered_models(ServerContext& ctx);
+// The catalog entry of an offered model (local: from its files; upstream: from the providers file).
+gateway::CatalogEntry catalog_entry(ServerContext& ctx, const std::string& id);
+// Prometheus lines for the providers' measured figures.
+std::string provider_metrics(ServerContext& ctx);
 
 }  // namespace pictor::server

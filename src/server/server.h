@@ -25,6 +25,7 @@ struct ServerOptions {
   int64_t max_input_pixels = 16'000'000;
   int64_t media_ttl_s = 24 * 3600;        // 0 = keep forever
   std::string prices_file;                // "" = defaults
+  std::string providers_file;             // "" = local engines only (docs/providers.md)
   int http_threads = 512;                 // connections served at once (long-polls hold one each)
   int engine_threads = 0;
   std::string dtype = "auto";
