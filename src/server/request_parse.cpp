@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cmath>
 #include <set>
 
 #include "codecs/codecs.h"
@@ -338,6 +339,37 @@ bool parse_images_multipart(const std::multimap<std::string, httplib::MultipartF
   return check_mask(out, error);
 }
 
+// "W:H" → the size the model supports (its catalog sizes) whose aspect is nearest, by |log ratio|.
+bool size_for_aspect_ratio(const json& v, const std::string& model, const ParseLimits& limits, std::string& size,
+                           ApiError& error) {
+  const std::string param = "input.aspect_ratio";
+  if (!v.is_string()) return type_error(error, param, "a string \"W:H\"", v);
+  const std::string text = v.get<std::string>();
+  const auto colon = text.find(':');
+  auto number = [](const std::string& t) {
+    return !t.empty() && t.size() <= 5 && std::all_of(t.begin(), t.end(), [](char c) { return std::isdigit((unsigned char)c); });
+  };
+  if (colon == std::string::npos || !number(text.substr(0, colon)) || !number(text.substr(colon + 1)) ||
+      std::stoi(text.substr(0, colon)) == 0 || std::stoi(text.substr(colon + 1)) == 0)
+    return value_error(error, param, "'aspect_ratio' must be \"W:H\" with positive integers, e.g. \"16:9\" (got \"" + text + "\")");
+  const double want = std::log(double(std::stoi(text.substr(0, colon))) / double(std::stoi(text.substr(colon + 1))));
+  double best = 1e9;
+  for (const auto& s : limits.model_sizes ? limits.model_sizes(model) : std::vector<std::string>{}) {
+    const auto x = s.find('x');
+    if (x == std::string::npos || !number(s.substr(0, x)) || !number(s.substr(x + 1))) continue;
+    const double w = std::stoi(s.substr(0, x)), h = std::stoi(s.substr(x + 1));
+    if (w <= 0 || h <= 0) continue;
+    const double d = std::abs(std::log(w / h) - want);
+    if (d < best - 1e-9) {
+      best = d;
+      size = s;
+    }
+  }
+  if (size.empty())
+    return value_error(error, param, "the model '" + model + "' lists no sizes to match an aspect ratio to; give 'size'");
+  return true;
+}
+
 bool parse_gateway_json(const json& body, const std::string& prefer, const ParseLimits& limits, GatewayRequest& out,
                         ApiError& error) {
   if (!body.is_object()) return type_error(error, "body", "a JSON object", body);
@@ -359,10 +391,25 @@ bool parse_gateway_json(const json& body, const std::string& prefer, const Parse
   }
   const bool edit = input.contains("images") || input.contains("image");
   if (!edit && input.contains("mask")) return value_error(error, "input.mask", "'mask' needs 'images'");
+  std::optional<json> aspect_ratio;
+  if (input.contains("aspect_ratio")) {
+    aspect_ratio = input["aspect_ratio"];
+    input.erase("aspect_ratio");
+    if (input.contains("size")) return value_error(error, "input.aspect_ratio", "give 'size' or 'aspect_ratio', not both");
+  }
   if (!parse_images_json(input, edit ? RequestKind::kEdit : RequestKind::kGeneration, limits, out.parsed, error)) {
     if (!error.param.empty() && error.param != "model" && !(error.param == "provider" && body.contains("provider")))
       error.param = "input." + error.param;
+    if (error.message.rfind("Unrecognized request argument", 0) == 0) error.code = "invalid_input";
     return false;
+  }
+  if (aspect_ratio) {
+    std::string size;
+    if (!size_for_aspect_ratio(*aspect_ratio, out.parsed.input.model, limits, size, error)) return false;
+    if (!parse_size(size, out.parsed.input.width, out.parsed.input.height, limits, error)) {
+      error.param = "input.aspect_ratio";
+      return false;
+    }
   }
   if (out.parsed.stream) return value_error(error, "input.stream", "'stream' is for /v1/images/*; follow a job with GET /v1/generations/{id}/events");
   if (body.contains("wait") && !body["wait"].is_null()) {

@@ -39,6 +39,8 @@ struct ParseLimits {
   std::string default_model;
   std::function<bool(const std::string&)> model_exists;
   std::function<bool(const std::string& model, const std::string& provider)> provider_offers;
+  // Sizes ("WxH") a model supports, for input.aspect_ratio (its catalog entry).
+  std::function<std::vector<std::string>(const std::string& model)> model_sizes;
   int64_t max_output_pixels = 2048LL * 2048;  // per output image
   int64_t max_input_pixels = 16'000'000;      // per input image (decompression bombs)
   size_t max_prompt_chars = 32000;

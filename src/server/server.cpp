@@ -87,6 +87,7 @@ class ServerImpl final : public Server {
       prefs.provider = p;
       return router_->plan(m, prefs).is_ok();
     };
+    ctx_.limits.model_sizes = [this](const std::string& m) { return catalog_entry(ctx_, m).capabilities.sizes; };
     ctx_.limits.max_output_pixels = opts.max_output_pixels;
     ctx_.limits.max_input_pixels = opts.max_input_pixels;
     setup_http();

@@ -85,7 +85,7 @@ class Providers : public ::testing::Test {
                 {"description", "served here by two stand-in upstreams"},
                 {"release_date", "2025-10-06"},
                 {"license", {{"name", "Proprietary"}, {"commercial_use", true}, {"url", "https://openai.com/policies/"}}},
-                {"capabilities", {{"edits", true}, {"mask", true}, {"sizes", {"1024x1024", "1536x1024", "1024x1536"}}}}}}}}};
+                {"capabilities", {{"edits", true}, {"mask", true}, {"sizes", {"64x64", "96x64", "64x96"}}}}}}}}};
   }
   bool start(const json& providers_file) {
     const fs::path file = data_.string() + "-providers.json";
@@ -247,6 +247,18 @@ TEST_F(Providers, ForwardsGenerationsEditsAndJobsWithUsageAndCost) {
     EXPECT_EQ(job(body_json(e)["id"])["provider"], p);
     EXPECT_EQ(job(body_json(e)["id"])["kind"], "edit");
   }
+  // input.aspect_ratio: the nearest size the catalog lists for the model.
+  auto ar = post("/v1/generations", {{"model", kModel}, {"input", {{"prompt", "a star"}, {"aspect_ratio", "16:9"}, {"quality", "low"}}}, {"wait", 60}});
+  json aj = body_json(ar);
+  ASSERT_EQ(aj["status"], "completed") << ar->body;
+  EXPECT_EQ(aj["output"]["media"][0]["width"], 96);
+  EXPECT_EQ(aj["output"]["media"][0]["height"], 64);
+  EXPECT_TRUE(is_error(post("/v1/generations", {{"model", kModel}, {"input", {{"prompt", "x"}, {"aspect_ratio", "wide"}}}}), 400,
+                       "input.aspect_ratio", "invalid_value"));
+  EXPECT_TRUE(is_error(post("/v1/generations", {{"model", kModel}, {"input", {{"prompt", "x"}, {"aspect_ratio", "1:1"}, {"size", "64x64"}}}}),
+                       400, "input.aspect_ratio"));
+  EXPECT_TRUE(is_error(post("/v1/generations", {{"model", kModel}, {"input", {{"prompt", "x"}, {"colour", "red"}}}}), 400,
+                       "input.colour", "invalid_input"));
   // An unknown provider is the caller's error, named.
   EXPECT_TRUE(is_error(post("/v1/images/generations", gen("gamma")), 400, "provider", "invalid_value"));
   EXPECT_TRUE(is_error(post("/v1/generations", {{"model", kModel}, {"provider", 7}, {"input", {{"prompt", "x"}}}}), 400, "provider"));
