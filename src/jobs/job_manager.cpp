@@ -35,10 +35,16 @@ JobManager::JobManager(store::Store& store, EnginePool& engines, JobManagerOptio
   }
 }
 
-bool JobManager::uses_upstream_queue(const std::string& model) const { return router_->has_upstream(model); }
+// Upstream-only models, and requests sent to a named upstream provider, wait on HTTP: they take
+// the upstream queue. A model the local engines offer stays in the local queue even when the
+// router may send it upstream (the engine then runs on the thread that loaded it).
+bool JobManager::uses_upstream_queue(const std::string& model, const std::string& provider) const {
+  if (!router_->has_upstream(model)) return false;
+  return !engines_.offers(model) || (!provider.empty() && provider != gateway::kLocalProvider);
+}
 
-void JobManager::enqueue_locked(const std::string& id, const std::string& model) {
-  if (uses_upstream_queue(model)) {
+void JobManager::enqueue_locked(const std::string& id, const std::string& model, const std::string& provider) {
+  if (uses_upstream_queue(model, provider)) {
     upstream_queue_.push_back(id);
     upstream_queue_cv_.notify_one();
   } else {
@@ -69,8 +75,9 @@ Status JobManager::start() {
       rec.progress = 0;
       PICTOR_RETURN_IF_ERROR(store_.update_job(rec));
     }
+    auto stored_input = JobInput::from_json(rec.input_json);
     std::lock_guard<std::mutex> lock(mutex_);
-    enqueue_locked(rec.id, rec.model);
+    enqueue_locked(rec.id, rec.model, stored_input.is_ok() ? stored_input->provider : "");
     live_locked(rec.id);
     ++requeued;
   }
@@ -191,7 +198,7 @@ Result<JobView> JobManager::submit(const JobInput& input, const Submission& who)
   }
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    enqueue_locked(rec.id, rec.model);
+    enqueue_locked(rec.id, rec.model, input.provider);
     touch_locked(rec.id, JobStatus::kQueued, 0);
   }
   log_event(LogLevel::kInfo, "job.queued", {{"job", rec.id}, {"model", rec.model}, {"kind", rec.kind}});

@@ -134,8 +134,8 @@ class JobManager {
                                            AttemptMade& out);
   void add_partial(Live& live, std::string bytes);
   void report_progress(Live& live, double progress);
-  bool uses_upstream_queue(const std::string& model) const;
-  void enqueue_locked(const std::string& id, const std::string& model);  // mutex_ held
+  bool uses_upstream_queue(const std::string& model, const std::string& provider) const;
+  void enqueue_locked(const std::string& id, const std::string& model, const std::string& provider);  // mutex_ held
   std::shared_ptr<Live> live_locked(const std::string& id);  // mutex_ held
   void touch_locked(const std::string& id, store::JobStatus status, double progress);  // mutex_ held
   int queue_position_locked(const std::string& id) const;
