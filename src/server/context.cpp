@@ -104,6 +104,17 @@ Result<jobs::JobView> submit_request(ServerContext& ctx, ParsedImageRequest& par
   return ctx.jobs->submit(parsed.input, {caller.key_id, idempotency_key, request_hash});
 }
 
+ParseLimits request_limits(ServerContext& ctx, const httplib::Request& req, const Caller& caller) {
+  ParseLimits limits = ctx.limits;
+  limits.self_base_url = base_url(req);
+  limits.media_bytes = [&ctx, caller](const std::string& id) -> Result<std::string> {
+    auto meta = ctx.store->get_media(id);
+    if (!meta.is_ok() || !can_see_owner(ctx, meta->key_id, caller)) return not_found("no media " + id);
+    return ctx.store->get_media_data(id);
+  };
+  return limits;
+}
+
 Result<jobs::JobView> get_owned_job(ServerContext& ctx, const std::string& id, const Caller& caller) {
   auto view = ctx.jobs->get(id);
   if (!view.is_ok()) return view.status();

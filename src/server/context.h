@@ -59,6 +59,9 @@ bool parse_json_body(const httplib::Request& req, nlohmann::json& out, ApiError&
 // "http://host:port" as the client addressed us (Host header), for media URLs.
 std::string base_url(const httplib::Request& req);
 
+// ctx.limits for one request: media URLs resolve to the caller's own media, on our own origin.
+ParseLimits request_limits(ServerContext& ctx, const httplib::Request& req, const Caller& caller);
+
 // Stores the uploads as media and submits the job.
 Result<jobs::JobView> submit_request(ServerContext& ctx, ParsedImageRequest& parsed, const Caller& caller,
                                      const std::string& idempotency_key, const std::string& request_hash);

@@ -156,8 +156,25 @@ bool json_image(const json& v, const std::string& param, const ParseLimits& limi
   }
   if (!s->is_string()) return type_error(error, param, "a data URL string", *s);
   const std::string text = s->get<std::string>();
-  if (text.rfind("http://", 0) == 0 || text.rfind("https://", 0) == 0)
-    return value_error(error, param, "'" + param + "': remote image URLs are not fetched (pictor never touches the network); send a data URL");
+  // A media URL of this server (its own origin, or a bare /v1/media/ID path) is read from the store.
+  std::string media_path;
+  if (text.rfind("/v1/media/", 0) == 0) media_path = text;
+  else if (!limits.self_base_url.empty() && text.rfind(limits.self_base_url + "/v1/media/", 0) == 0)
+    media_path = text.substr(limits.self_base_url.size());
+  if (!media_path.empty()) {
+    const std::string id = media_path.substr(std::string("/v1/media/").size());
+    if (!limits.media_bytes) return value_error(error, param, "'" + param + "': media URLs are not accepted here");
+    auto bytes = limits.media_bytes(id);
+    if (!bytes.is_ok()) return value_error(error, param, "'" + param + "': " + bytes.status().message());
+    return check_upload(std::move(*bytes), param, limits, out, error);
+  }
+  if (text.rfind("http://", 0) == 0 || text.rfind("https://", 0) == 0) {
+    if (!limits.fetch_url)
+      return value_error(error, param, "'" + param + "': this server does not fetch image URLs (see --fetch-allow); send a data URL");
+    auto bytes = limits.fetch_url(text);
+    if (!bytes.is_ok()) return value_error(error, param, "'" + param + "': " + bytes.status().message());
+    return check_upload(std::move(*bytes), param, limits, out, error);
+  }
   auto bytes = text.rfind("data:", 0) == 0 ? codecs::decode_data_url(text) : codecs::base64_decode(text);
   if (!bytes.is_ok()) return value_error(error, param, "'" + param + "': " + bytes.status().message());
   return check_upload(std::string(bytes->begin(), bytes->end()), param, limits, out, error);

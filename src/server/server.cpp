@@ -11,6 +11,7 @@
 #include "arena/arena_service.h"
 #include "arena/voter_token.h"
 #include "gateway/provider_config.h"
+#include "gateway/url_fetch.h"
 #include "server/context.h"
 #include "store/data_dir.h"
 
@@ -87,6 +88,13 @@ class ServerImpl final : public Server {
       prefs.provider = p;
       return router_->plan(m, prefs).is_ok();
     };
+    if (!opts.fetch_allow.empty()) {
+      gateway::FetchPolicy policy;
+      policy.allow = opts.fetch_allow;
+      policy.max_bytes = opts.fetch_max_bytes;
+      policy.timeout_s = opts.fetch_timeout_s;
+      ctx_.limits.fetch_url = [policy](const std::string& url) { return gateway::fetch_url(url, policy); };
+    }
     ctx_.limits.model_sizes = [this](const std::string& m) { return catalog_entry(ctx_, m).capabilities.sizes; };
     ctx_.limits.max_output_pixels = opts.max_output_pixels;
     ctx_.limits.max_input_pixels = opts.max_input_pixels;

@@ -465,5 +465,72 @@ TEST_F(Providers, FiguresInProvidersTableAndMetricsAndTheKeyNeverShows) {
   EXPECT_EQ(log.find(key), std::string::npos);
 }
 
+
+TEST_F(Providers, ImageUrlsAreFetchedOnlyUnderTheAllowList) {
+  // An image host on loopback: a small PNG, a large one, redirects, a slow answer.
+  httplib::Server images;
+  const std::string ok_png = png_bytes(64, 64, 3);
+  Image noise(300, 300, 3);
+  for (size_t i = 0; i < noise.pixels.size(); ++i) noise.pixels[i] = uint8_t((i * 2654435761u) >> 13);
+  auto big = codecs::encode_image(noise, codecs::ImageFormat::kPng);
+  const std::string big_png(big->begin(), big->end());
+  ASSERT_GT(big_png.size(), 60'000u);
+  int port = 0;
+  images.Get("/ok.png", [&](const httplib::Request&, httplib::Response& res) { res.set_content(ok_png, "image/png"); });
+  images.Get("/big.png", [&](const httplib::Request&, httplib::Response& res) { res.set_content(big_png, "image/png"); });
+  images.Get("/to-ok", [&](const httplib::Request&, httplib::Response& res) { res.set_redirect("/ok.png"); });
+  images.Get("/to-localhost", [&](const httplib::Request&, httplib::Response& res) {
+    res.set_redirect("http://localhost:" + std::to_string(port) + "/ok.png");
+  });
+  images.Get("/slow.png", [&](const httplib::Request&, httplib::Response& res) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(2500));
+    res.set_content(ok_png, "image/png");
+  });
+  port = images.bind_to_any_port("127.0.0.1");
+  std::thread serving([&] { images.listen_after_bind(); });
+  const std::string base = "http://127.0.0.1:" + std::to_string(port);
+  auto edit_job = [&](const std::string& url) {
+    return post("/v1/generations",
+                {{"model", "pictor-mini"}, {"input", {{"prompt", "make it green"}, {"images", {url}}, {"steps", 1}}}, {"wait", 60}});
+  };
+  auto refused = [&](const httplib::Result& r, const std::string& words) {
+    if (!is_error(r, 400, "input.images[0]", "invalid_value")) return is_error(r, 400, "input.images[0]", "invalid_value");
+    if (r->body.find(words) == std::string::npos) return ::testing::AssertionFailure() << r->body << " lacks " << words;
+    return ::testing::AssertionSuccess();
+  };
+
+  const fs::path file = data_.string() + "-providers.json";
+  std::ofstream(file) << two_providers().dump();
+  ASSERT_TRUE(gateway_.start(data_, {"--no-auth", "--fetch-allow", "127.0.0.1", "--fetch-max-mb", "0.05", "--fetch-timeout", "1"}))
+      << gateway_.last_error();
+  auto r = edit_job(base + "/ok.png");
+  ASSERT_TRUE(r);
+  json done = body_json(r);
+  EXPECT_EQ(done["status"], "completed") << r->body;
+  EXPECT_EQ(done["kind"], "edit");
+  EXPECT_EQ(body_json(edit_job(base + "/to-ok"))["status"], "completed");  // a redirect within the list
+  EXPECT_TRUE(refused(edit_job("http://localhost:" + std::to_string(port) + "/ok.png"), "allow-list"));
+  EXPECT_TRUE(refused(edit_job(base + "/to-localhost"), "allow-list"));  // each hop is checked
+  EXPECT_TRUE(refused(edit_job(base + "/big.png"), "larger than"));
+  const auto t0 = std::chrono::steady_clock::now();
+  EXPECT_TRUE(refused(edit_job(base + "/slow.png"), "longer than"));
+  EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), 2.4);
+  EXPECT_TRUE(refused(edit_job("ftp://127.0.0.1/x.png"), ""));
+  // A media URL of this server is read from its store, not fetched.
+  const std::string media_url = done["output"]["media"][0]["url"];
+  EXPECT_EQ(body_json(edit_job(media_url))["status"], "completed");
+  EXPECT_TRUE(refused(edit_job("/v1/media/media_nope"), "no media"));
+  gateway_.stop();
+
+  // Listing the name is not enough for a loopback address: the address must be listed.
+  ASSERT_TRUE(gateway_.start(data_, {"--no-auth", "--fetch-allow", "localhost"})) << gateway_.last_error();
+  EXPECT_TRUE(refused(edit_job("http://localhost:" + std::to_string(port) + "/ok.png"), "loopback"));
+  gateway_.stop();
+  ASSERT_TRUE(gateway_.start(data_, {"--no-auth"})) << gateway_.last_error();
+  EXPECT_TRUE(refused(edit_job(base + "/ok.png"), "does not fetch"));
+  images.stop();
+  serving.join();
+}
+
 }  // namespace
 }  // namespace pictor::test
