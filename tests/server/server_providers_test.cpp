@@ -9,6 +9,7 @@
 
 #include <cstdlib>
 #include <future>
+#include <random>
 
 #include "fault_proxy.h"
 #include "server_harness.h"
@@ -471,7 +472,8 @@ TEST_F(Providers, ImageUrlsAreFetchedOnlyUnderTheAllowList) {
   httplib::Server images;
   const std::string ok_png = png_bytes(64, 64, 3);
   Image noise(300, 300, 3);
-  for (size_t i = 0; i < noise.pixels.size(); ++i) noise.pixels[i] = uint8_t((i * 2654435761u) >> 13);
+  std::mt19937 rng(7);  // incompressible: the PNG stays large
+  for (auto& p : noise.pixels) p = uint8_t(rng());
   auto big = codecs::encode_image(noise, codecs::ImageFormat::kPng);
   const std::string big_png(big->begin(), big->end());
   ASSERT_GT(big_png.size(), 60'000u);
