@@ -167,7 +167,11 @@ Result<std::string> fetch_url(const std::string& start_url, const FetchPolicy& p
                           });
     if (too_big) return invalid_argument(start_url + " is larger than " + std::to_string(policy.max_bytes) + " bytes");
     if (too_slow) return invalid_argument("fetching " + start_url + " took longer than " + std::to_string(policy.timeout_s) + " s");
-    if (!res) return invalid_argument("fetching " + url + " failed: " + httplib::to_string(res.error()));
+    if (!res) {
+      if (std::chrono::steady_clock::now() + std::chrono::milliseconds(50) >= deadline)  // the timeout fired
+        return invalid_argument("fetching " + start_url + " took longer than " + std::to_string(policy.timeout_s) + " s");
+      return invalid_argument("fetching " + url + " failed: " + httplib::to_string(res.error()));
+    }
     const int st = res->status;
     if (st == 301 || st == 302 || st == 303 || st == 307 || st == 308) {
       std::string loc = res->get_header_value("Location");
