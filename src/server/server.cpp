@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <thread>
 
 #include "core/log.h"
 #include "arena/arena_service.h"
@@ -127,7 +128,15 @@ class ServerImpl final : public Server {
   int port() const override { return port_; }
 
   void run() override {
+    // A stop() that came before the listener was running was a no-op for cpp-httplib (a SIGTERM
+    // right after the "serving" line): once it runs, honour it.
+    std::thread late_stop([this] {
+      while (!http_.is_running() && !listen_returned_) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      if (stop_requested_) http_.stop();
+    });
     http_.listen_after_bind();
+    listen_returned_ = true;
+    late_stop.join();
     arena_->stop();
     // Listener closed: finish what is running (or re-queue it), then stop the workers.
     jobs_->shutdown(std::chrono::milliseconds(int64_t(ctx_.options.shutdown_grace_s * 1000)));
@@ -135,6 +144,7 @@ class ServerImpl final : public Server {
   }
 
   void stop() override {
+    stop_requested_ = true;
     jobs_->drain();  // open long-polls and streams answer now instead of holding the listener
     http_.stop();
   }
@@ -211,6 +221,7 @@ class ServerImpl final : public Server {
   httplib::Server http_;
   int port_ = -1;
   int listen_fd_ = -1;
+  std::atomic<bool> stop_requested_{false}, listen_returned_{false};
 };
 
 }  // namespace
