@@ -5,13 +5,18 @@
 //              interleaved; p50s compared. The gateway's own measured latency for the provider
 //              (GET /v1/providers) is compared with this program's client-side p50 of the direct
 //              calls (target: within 10 %).
+//   instant:   the same comparison against a stand-in upstream that answers at once (the
+//              gateway's own cost: routing, the upstream call, storing the image, the job).
 //   failover:  N requests (several clients at once) through a gateway whose first provider is
 //              down, answers 500, or answers 429 + Retry-After; the second provider is healthy.
 //              Counts lost requests (target: 0).
 //   none_left: every provider failing: each request must get one 502/503 envelope, never hang.
 // Usage: pictor-gateway-load --pictor build/src/app/pictor [--model pictor-mini] [--iterations 60]
-//        [--requests 200] [--clients 8] [--threads 1] [--sections overhead,failover,none_left]
+//        [--requests 200] [--clients 8] [--threads 1] [--sections overhead,instant,failover,none_left]
 #include <httplib.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <nlohmann/json.hpp>
 #include <signal.h>
 #include <sys/wait.h>
@@ -113,10 +118,27 @@ struct FailingUpstream {
   }
 };
 
-int dead_port() {
-  httplib::Server s;
-  return s.bind_to_any_port("127.0.0.1");
-}
+// A loopback port that refuses connections for as long as this lives: bound, never listening.
+// (A port merely closed again may be handed to the next `--port 0` server, even the gateway.)
+struct DeadPort {
+  int fd = -1;
+  int port = 0;
+  DeadPort() {
+    fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof a;
+    if (fd >= 0 && ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 &&
+        ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0)
+      port = ntohs(a.sin_port);
+  }
+  ~DeadPort() {
+    if (fd >= 0) ::close(fd);
+  }
+  DeadPort(const DeadPort&) = delete;
+  DeadPort& operator=(const DeadPort&) = delete;
+};
 
 json provider(const std::string& name, int port, double price, int priority) {
   return {{"name", name},
@@ -195,6 +217,62 @@ json run_overhead(const std::string& binary, const fs::path& dir, const std::str
           {"measured_vs_client_via_gateway_p50", measured_p50 / p50_via - 1}};
 }
 
+// A stand-in upstream that answers at once with one fixed 1×1 PNG (b64_json): through it the
+// gateway's own cost shows without the engine's run-to-run noise.
+struct InstantUpstream {
+  httplib::Server svr;
+  std::thread thread;
+  int port = 0;
+  InstantUpstream() {
+    static const char* kPng1x1 =
+        "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAIAAACQd1PeAAAADElEQVR4nGP4z8AAAAMBAQDJ/pLvAAAAAElFTkSuQmCC";
+    const std::string body = json{{"created", 1}, {"data", {{{"b64_json", kPng1x1}}}},
+                                  {"usage", {{"input_tokens", 5}, {"output_tokens", 1}, {"total_tokens", 6}}}}.dump();
+    svr.set_tcp_nodelay(true);
+    svr.Post(".*", [body](const httplib::Request&, httplib::Response& res) { res.set_content(body, "application/json"); });
+    port = svr.bind_to_any_port("127.0.0.1");
+    thread = std::thread([this] { svr.listen_after_bind(); });
+  }
+  ~InstantUpstream() {
+    svr.stop();
+    thread.join();
+  }
+};
+
+json run_overhead_instant(const std::string& binary, const fs::path& dir, const std::string& model, int iterations) {
+  InstantUpstream up;
+  const fs::path pf = write_providers(dir, "ovi", json::array({provider("instant", up.port, 0.005, 1)}));
+  Server gw;
+  if (!gw.start(binary, dir / "ovi-gateway", model, {"--providers", pf.string()})) return {{"error", "gateway did not start"}};
+  httplib::Client direct("127.0.0.1", up.port);
+  direct.set_tcp_nodelay(true);
+  auto via = gw.client();
+  const std::string body = body_for("bench-model");
+  std::vector<double> t_direct, t_via;
+  int errors = 0;
+  for (int i = 0; i < iterations + 10; ++i) {
+    for (int k = 0; k < 2; ++k) {
+      const bool through = (i + k) % 2 == 1;
+      const auto t0 = Clock::now();
+      auto r = through ? via.Post("/v1/images/generations", body, "application/json")
+                       : direct.Post("/v1/images/generations", body, "application/json");
+      const double s = secs_since(t0);
+      if (!r || r->status != 200) {
+        ++errors;
+        continue;
+      }
+      if (i >= 10) (through ? t_via : t_direct).push_back(s);  // the first 10 warm up
+    }
+  }
+  const double p50_direct = percentile(t_direct, 0.5), p50_via = percentile(t_via, 0.5);
+  return {{"iterations", iterations},
+          {"errors", errors},
+          {"direct_p50_ms", p50_direct * 1000},
+          {"gateway_p50_ms", p50_via * 1000},
+          {"overhead_p50_ms", (p50_via - p50_direct) * 1000},
+          {"gateway_p95_ms", percentile(t_via, 0.95) * 1000}};
+}
+
 // Sends `requests` requests from `clients` threads; returns {ok, lost, statuses, p50, max}.
 json blast(const Server& gw, int requests, int clients) {
   std::atomic<int> next{0}, ok{0};
@@ -237,8 +315,9 @@ json run_failover(const std::string& binary, const fs::path& dir, const std::str
   json out = json::object();
   for (const std::string mode : {"down", "500", "429"}) {
     std::unique_ptr<FailingUpstream> failing;
+    DeadPort dead;
     int first_port = 0;
-    if (mode == "down") first_port = dead_port();
+    if (mode == "down") first_port = dead.port;
     else {
       failing = std::make_unique<FailingUpstream>(std::stoi(mode));
       first_port = failing->port;
@@ -263,9 +342,10 @@ json run_failover(const std::string& binary, const fs::path& dir, const std::str
 
 json run_none_left(const std::string& binary, const fs::path& dir, const std::string& model, int requests, int clients) {
   FailingUpstream a(500), b(429);
+  DeadPort dead;
   const fs::path pf = write_providers(dir, "none",
                                       json::array({provider("a", a.port, 0.001, 1), provider("b", b.port, 0.002, 2),
-                                                   provider("c", dead_port(), 0.003, 3)}),
+                                                   provider("c", dead.port, 0.003, 3)}),
                                       {{"retry", {{"max_attempts", 2}, {"base_delay_ms", 50}, {"max_delay_ms", 500}}},
                                        {"circuit_breaker", {{"failure_threshold", 5}, {"cooldown_s", 30}}}});
   Server gw;
@@ -276,7 +356,7 @@ json run_none_left(const std::string& binary, const fs::path& dir, const std::st
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string binary = "build/src/app/pictor", model = "pictor-mini", sections = "overhead,failover,none_left";
+  std::string binary = "build/src/app/pictor", model = "pictor-mini", sections = "overhead,instant,failover,none_left";
   int iterations = 60, requests = 200, clients = 8;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string k = argv[i], v = argv[i + 1];
@@ -299,6 +379,7 @@ int main(int argc, char** argv) {
               {"hardware_threads", std::thread::hardware_concurrency()}};
   auto want = [&](const char* s) { return sections.find(s) != std::string::npos; };
   if (want("overhead")) out["overhead"] = run_overhead(binary, dir, model, iterations);
+  if (want("instant")) out["overhead_instant_upstream"] = run_overhead_instant(binary, dir, model, iterations * 5);
   if (want("failover")) out["failover"] = run_failover(binary, dir, model, requests, clients);
   if (want("none_left")) out["none_left"] = run_none_left(binary, dir, model, 40, clients);
   std::printf("%s\n", out.dump(2).c_str());

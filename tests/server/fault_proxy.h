@@ -3,6 +3,9 @@
 // loopback, or makes it look slow, failing (500, 429 + Retry-After, 400) or cut off mid-stream.
 // It runs in the test process on an ephemeral port; `requests` counts what reached it.
 #include <httplib.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <map>
@@ -122,11 +125,26 @@ class FaultProxy {
   std::thread thread_;
 };
 
-// A loopback port nothing listens on (bound, then closed): "connection refused".
-inline int dead_port() {
-  httplib::Server s;
-  const int port = s.bind_to_any_port("127.0.0.1");
-  return port;  // the socket closes with `s`
-}
+inline // A loopback port that refuses connections for as long as this lives: bound, never listening.
+// (A port merely closed again may be handed to the next `--port 0` server, even the gateway.)
+struct DeadPort {
+  int fd = -1;
+  int port = 0;
+  DeadPort() {
+    fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof a;
+    if (fd >= 0 && ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 &&
+        ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0)
+      port = ntohs(a.sin_port);
+  }
+  ~DeadPort() {
+    if (fd >= 0) ::close(fd);
+  }
+  DeadPort(const DeadPort&) = delete;
+  DeadPort& operator=(const DeadPort&) = delete;
+};
 
 }  // namespace pictor::test

@@ -354,7 +354,8 @@ TEST_F(Providers, FailsOverOn500And429AndDownHonouringRetryAfter) {
   gateway_.stop();
 
   // Down (connection refused) and slow past its timeout.
-  f["providers"][0]["base_url"] = "http://127.0.0.1:" + std::to_string(dead_port()) + "/v1";
+  DeadPort dead;
+  f["providers"][0]["base_url"] = "http://127.0.0.1:" + std::to_string(dead.port) + "/v1";
   ASSERT_TRUE(start(f)) << gateway_.last_error();
   EXPECT_EQ(served_by(post("/v1/images/generations", gen())), "beta");
   gateway_.stop();
