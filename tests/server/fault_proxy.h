@@ -125,7 +125,7 @@ class FaultProxy {
   std::thread thread_;
 };
 
-inline // A loopback port that refuses connections for as long as this lives: bound, never listening.
+// A loopback port that refuses connections for as long as this lives: bound, never listening.
 // (A port merely closed again may be handed to the next `--port 0` server, even the gateway.)
 struct DeadPort {
   int fd = -1;
