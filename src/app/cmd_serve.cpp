@@ -31,12 +31,14 @@ struct ServeArgs {
   std::vector<std::string> models;
   double max_body_mb = 64;
   double media_ttl_hours = 24;
+  double fetch_max_mb = 20;
 };
 
 int run_serve(ServeArgs& a) {
   if (!a.models.empty()) a.opts.models = a.models;
   a.opts.max_body_bytes = int64_t(a.max_body_mb * 1024 * 1024);
   a.opts.media_ttl_s = int64_t(a.media_ttl_hours * 3600);
+  a.opts.fetch_max_bytes = int64_t(a.fetch_max_mb * 1024 * 1024);
   // SIGTERM/SIGINT: the handler only writes a byte to a pipe (async-signal-safe); a watcher
   // thread reads it and stops the server. (Masking is not enough: libraries start threads of
   // their own before this point, and the kernel may deliver the signal to any of them.)
@@ -94,6 +96,13 @@ Command add_serve_command(CLI::App& root) {
       ->check(CLI::Range(256, 1 << 30))->capture_default_str();
   cmd->add_option("--media-ttl-hours", a->media_ttl_hours, "stored outputs expire after this (0 = never)")->check(CLI::Range(0.0, 1e6))->capture_default_str();
   cmd->add_option("--prices", o.prices_file, "JSON price table per model and quality (docs/server.md)");
+  cmd->add_option("--fetch-allow", o.fetch_allow, "host (or IP, or *.domain) whose http(s) image URLs input.images may name "
+                                                  "(repeatable; private and loopback addresses only when the address is listed)");
+  cmd->add_option("--fetch-max-mb", a->fetch_max_mb, "largest image fetched from a URL")->check(CLI::Range(0.001, 1024.0))->capture_default_str();
+  cmd->add_option("--fetch-timeout", o.fetch_timeout_s, "seconds a URL fetch may take, redirects included")
+      ->check(CLI::Range(0.1, 600.0))->capture_default_str();
+  cmd->add_option("--providers", o.providers_file, "JSON file of upstream providers (OpenAI, OpenAI-compatible, pictor) "
+                                                    "offered beside the local engines (docs/providers.md)");
   cmd->add_option("--http-threads", o.http_threads, "connections served at once (each long-poll holds one)")->check(CLI::Range(8, 100000))->capture_default_str();
   cmd->add_option("--threads", o.engine_threads, "CPU threads per generation (0 = all cores)")->check(CLI::Range(0, 1024))->capture_default_str();
   cmd->add_option("--dtype", o.dtype, "auto | fp32 | bf16")->check(CLI::IsMember({"auto", "fp32", "bf16"}))->capture_default_str();

@@ -43,3 +43,15 @@ Result<Image> decode_image(std::span<const uint8_t> bytes, const DecodeLimits& l
                            bool keep_alpha = false);
 
 }  // namespace pictor::codecs
+
+namespace pictor::codecs {
+
+struct ImageDims {
+  ImageFormat format = ImageFormat::kPng;
+  int width = 0, height = 0;
+};
+// The format and dimensions from the header alone (no pixels decoded): PNG IHDR, JPEG SOFn,
+// WebP via libwebp's header parser. corrupt_data when the header is unreadable.
+Result<ImageDims> probe_image(std::span<const uint8_t> bytes);
+
+}  // namespace pictor::codecs

@@ -26,6 +26,7 @@ std::string JobInput::to_json() const {
             {"mask", mask_id},
             {"partial_images", partial_images},
             {"user", user}};
+  if (!provider.empty()) j["provider"] = provider;
   if (seed) j["seed"] = *seed;
   return j.dump();
 }
@@ -52,6 +53,7 @@ Result<JobInput> JobInput::from_json(const std::string& text) {
     in.mask_id = j.value("mask", "");
     in.partial_images = j.value("partial_images", 0);
     in.user = j.value("user", "");
+    in.provider = j.value("provider", "");
     return in;
   } catch (const std::exception& e) {
     return corrupt_data(std::string("stored job input is not valid: ") + e.what());

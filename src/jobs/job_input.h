@@ -29,6 +29,7 @@ struct JobInput {
   std::string mask_id;                 // mask (media id), "" = none
   int partial_images = 0;            // 0–3 preview images while streaming
   std::string user;                  // the caller's end-user id (OpenAI `user`), stored as is
+  std::string provider;              // "" = the router picks; else only this provider (docs/providers.md)
 
   bool is_edit() const { return !image_ids.empty(); }
   std::string to_json() const;

@@ -17,7 +17,9 @@
 #include <vector>
 
 #include "core/status.h"
+#include "gateway/router.h"
 #include "jobs/engine_pool.h"
+#include "jobs/job_attempt.h"
 #include "jobs/job_input.h"
 #include "jobs/pricing.h"
 #include "store/store.h"
@@ -35,6 +37,12 @@ struct JobManagerOptions {
   // two cores it stops spinning between regions (measured: generation 1.8x slower when the main
   // thread had loaded the model and a worker generated).
   bool preload = true;
+  // Routes every job to a provider (local engines and upstreams, docs/providers.md). Null: the
+  // manager makes one that knows only the local engines.
+  gateway::Router* router = nullptr;
+  // Threads for jobs of models that upstream providers offer: they wait on HTTP, not on a CPU,
+  // so they get their own queue and never sit behind local generations.
+  int upstream_workers = 16;
 };
 
 // A job as callers see it: the stored record plus live state.
@@ -97,6 +105,7 @@ class JobManager {
   // Median run seconds of the last completed jobs per image for (model, quality); -1 = none yet.
   double median_seconds_per_image(const std::string& model, const std::string& quality);
   const PriceTable& prices() const { return options_.prices; }
+  gateway::Router& router() { return *router_; }
   EnginePool& engines() { return engines_; }
   store::Store& store() { return store_; }
 
@@ -117,8 +126,16 @@ class JobManager {
     std::condition_variable changed;
   };
 
-  void worker_loop();
-  void run_job(const std::string& id);
+  void worker_loop(bool upstream);
+  void run_job(const std::string& id);  // job_run.cpp
+  // One attempt on one provider (job_attempts.cpp).
+  gateway::AttemptOutcome attempt_local(const JobInput& input, uint64_t seed, Live& live, AttemptMade& out);
+  gateway::AttemptOutcome attempt_upstream(const gateway::Candidate& c, const JobInput& input, uint64_t seed, Live& live,
+                                           AttemptMade& out);
+  void add_partial(Live& live, std::string bytes);
+  void report_progress(Live& live, double progress);
+  bool uses_upstream_queue(const std::string& model, const std::string& provider) const;
+  void enqueue_locked(const std::string& id, const std::string& model, const std::string& provider);  // mutex_ held
   std::shared_ptr<Live> live_locked(const std::string& id);  // mutex_ held
   void touch_locked(const std::string& id, store::JobStatus status, double progress);  // mutex_ held
   int queue_position_locked(const std::string& id) const;
@@ -129,8 +146,9 @@ class JobManager {
   JobManagerOptions options_;
 
   std::mutex mutex_;
-  std::condition_variable queue_cv_;
-  std::deque<std::string> queue_;
+  std::condition_variable queue_cv_, upstream_queue_cv_;
+  std::deque<std::string> queue_;           // jobs for local engines
+  std::deque<std::string> upstream_queue_;  // jobs for models upstream providers offer
   std::map<std::string, std::shared_ptr<Live>> live_;  // queued/running, and recently finished
   std::deque<std::string> finished_order_;             // to bound live_ for finished jobs
   std::map<std::string, std::vector<double>> latencies_;  // "model/quality" → seconds per image
@@ -140,6 +158,8 @@ class JobManager {
   bool stopping_ = false;
   bool draining_ = false;
   std::vector<std::thread> workers_;
+  std::unique_ptr<gateway::Router> own_router_;  // when options_.router is null
+  gateway::Router* router_ = nullptr;
 };
 
 }  // namespace pictor::jobs

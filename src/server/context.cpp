@@ -104,6 +104,17 @@ Result<jobs::JobView> submit_request(ServerContext& ctx, ParsedImageRequest& par
   return ctx.jobs->submit(parsed.input, {caller.key_id, idempotency_key, request_hash});
 }
 
+ParseLimits request_limits(ServerContext& ctx, const httplib::Request& req, const Caller& caller) {
+  ParseLimits limits = ctx.limits;
+  limits.self_base_url = base_url(req);
+  limits.media_bytes = [&ctx, caller](const std::string& id) -> Result<std::string> {
+    auto meta = ctx.store->get_media(id);
+    if (!meta.is_ok() || !can_see_owner(ctx, meta->key_id, caller)) return not_found("no media " + id);
+    return ctx.store->get_media_data(id);
+  };
+  return limits;
+}
+
 Result<jobs::JobView> get_owned_job(ServerContext& ctx, const std::string& id, const Caller& caller) {
   auto view = ctx.jobs->get(id);
   if (!view.is_ok()) return view.status();
@@ -143,7 +154,8 @@ json job_json(const jobs::JobView& view, const std::string& base) {
   if (!r.error_code.empty()) out["error"] = {{"message", r.error_message}, {"code", r.error_code}};
   if (!r.output_json.empty()) {
     json o = json::parse(r.output_json, nullptr, /*allow_exceptions=*/false);
-    if (!o.is_discarded()) {
+    if (!o.is_discarded() && o.contains("routing")) out["routing"] = o["routing"];  // failed jobs too
+    if (!o.is_discarded() && o.contains("media")) {
       json media = json::array();
       for (const auto& m : o.value("media", json::array()))
         media.push_back({{"id", m["id"]},
@@ -156,6 +168,7 @@ json job_json(const jobs::JobView& view, const std::string& base) {
                        {"steps", o.value("steps", json(nullptr))},
                        {"size", o.value("size", json(nullptr))},
                        {"warnings", o.value("warnings", json::array())}};
+      out["provider"] = o.value("provider", json(nullptr));
       out["usage"] = o.value("usage", json(nullptr));
       out["cost"] = o.value("cost", json(nullptr));
       out["metrics"] = o.value("metrics", json(nullptr));
@@ -175,6 +188,16 @@ ApiError job_error(const store::JobRecord& rec) {
     e.param = "model";
   } else if (rec.error_code == "canceled") {
     e.http_status = 409;
+  } else if (rec.error_code == "upstream_error") {
+    e.http_status = 502;  // every provider tried failed (docs/providers.md)
+    e.type = "server_error";
+  } else if (rec.error_code == "providers_unavailable") {
+    e.http_status = 503;  // every provider's circuit is open
+    e.type = "server_error";
+    e.retry_after_s = 5;
+  } else if (rec.error_code == "invalid_provider") {
+    e.http_status = 400;
+    e.param = "provider";
   } else {
     e.http_status = 500;
     e.type = "server_error";

@@ -8,6 +8,8 @@
 #include <functional>
 #include <string>
 
+#include "gateway/catalog.h"
+#include "gateway/router.h"
 #include "jobs/job_manager.h"
 #include "server/api_error.h"
 #include "server/auth.h"
@@ -26,6 +28,9 @@ struct ServerContext {
   arena::ArenaService* arena = nullptr;
   store::Store* store = nullptr;
   jobs::JobManager* jobs = nullptr;
+  gateway::Router* router = nullptr;
+  // Catalog fields from the providers file (validated at start), by model id.
+  std::map<std::string, nlohmann::json> catalog_overrides;
   Authenticator* auth = nullptr;
   Metrics metrics;
   ParseLimits limits;
@@ -54,6 +59,9 @@ bool parse_json_body(const httplib::Request& req, nlohmann::json& out, ApiError&
 // "http://host:port" as the client addressed us (Host header), for media URLs.
 std::string base_url(const httplib::Request& req);
 
+// ctx.limits for one request: media URLs resolve to the caller's own media, on our own origin.
+ParseLimits request_limits(ServerContext& ctx, const httplib::Request& req, const Caller& caller);
+
 // Stores the uploads as media and submits the job.
 Result<jobs::JobView> submit_request(ServerContext& ctx, ParsedImageRequest& parsed, const Caller& caller,
                                      const std::string& idempotency_key, const std::string& request_hash);
@@ -74,5 +82,13 @@ void register_model_routes(httplib::Server& svr, ServerContext& ctx);
 void register_usage_routes(httplib::Server& svr, ServerContext& ctx);
 void register_ops_routes(httplib::Server& svr, ServerContext& ctx);
 void register_arena_routes(httplib::Server& svr, ServerContext& ctx);
+void register_provider_routes(httplib::Server& svr, ServerContext& ctx);
+
+// Every model id the server offers: local engines first (their order), then upstream-only ones.
+std::vector<std::string> offered_models(ServerContext& ctx);
+// The catalog entry of an offered model (local: from its files; upstream: from the providers file).
+gateway::CatalogEntry catalog_entry(ServerContext& ctx, const std::string& id);
+// Prometheus lines for the providers' measured figures.
+std::string provider_metrics(ServerContext& ctx);
 
 }  // namespace pictor::server

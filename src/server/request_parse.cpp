@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cmath>
 #include <set>
 
 #include "codecs/codecs.h"
@@ -105,7 +106,7 @@ struct Fields {
 
 const std::set<std::string> kCommonFields = {
     "model", "prompt", "n", "size", "quality", "background", "output_format", "output_compression", "moderation",
-    "user", "stream", "partial_images", "response_format", "seed", "steps", "negative_prompt", "guidance"};
+    "user", "stream", "partial_images", "response_format", "seed", "steps", "negative_prompt", "guidance", "provider"};
 const std::set<std::string> kEditFields = {"image", "image[]", "images", "mask", "strength", "input_fidelity"};
 
 bool parse_size(const std::string& s, int& w, int& h, const ParseLimits& limits, ApiError& error) {
@@ -155,8 +156,25 @@ bool json_image(const json& v, const std::string& param, const ParseLimits& limi
   }
   if (!s->is_string()) return type_error(error, param, "a data URL string", *s);
   const std::string text = s->get<std::string>();
-  if (text.rfind("http://", 0) == 0 || text.rfind("https://", 0) == 0)
-    return value_error(error, param, "'" + param + "': remote image URLs are not fetched (pictor never touches the network); send a data URL");
+  // A media URL of this server (its own origin, or a bare /v1/media/ID path) is read from the store.
+  std::string media_path;
+  if (text.rfind("/v1/media/", 0) == 0) media_path = text;
+  else if (!limits.self_base_url.empty() && text.rfind(limits.self_base_url + "/v1/media/", 0) == 0)
+    media_path = text.substr(limits.self_base_url.size());
+  if (!media_path.empty()) {
+    const std::string id = media_path.substr(std::string("/v1/media/").size());
+    if (!limits.media_bytes) return value_error(error, param, "'" + param + "': media URLs are not accepted here");
+    auto bytes = limits.media_bytes(id);
+    if (!bytes.is_ok()) return value_error(error, param, "'" + param + "': " + bytes.status().message());
+    return check_upload(std::move(*bytes), param, limits, out, error);
+  }
+  if (text.rfind("http://", 0) == 0 || text.rfind("https://", 0) == 0) {
+    if (!limits.fetch_url)
+      return value_error(error, param, "'" + param + "': this server does not fetch image URLs (see --fetch-allow); send a data URL");
+    auto bytes = limits.fetch_url(text);
+    if (!bytes.is_ok()) return value_error(error, param, "'" + param + "': " + bytes.status().message());
+    return check_upload(std::move(*bytes), param, limits, out, error);
+  }
   auto bytes = text.rfind("data:", 0) == 0 ? codecs::decode_data_url(text) : codecs::base64_decode(text);
   if (!bytes.is_ok()) return value_error(error, param, "'" + param + "': " + bytes.status().message());
   return check_upload(std::string(bytes->begin(), bytes->end()), param, limits, out, error);
@@ -223,6 +241,10 @@ bool parse_options(const json& body, RequestKind kind, const ParseLimits& limits
   if (!f.integer("steps", in.steps, 1, 200)) return false;
   if (!f.str("negative_prompt", in.negative_prompt)) return false;
   if (!f.number("guidance", in.guidance, 0, 30)) return false;
+  if (!f.str("provider", in.provider)) return false;
+  if (!in.provider.empty() && limits.provider_offers && !limits.provider_offers(in.model, in.provider))
+    return value_error(error, "provider", "the provider '" + in.provider + "' does not offer the model '" + in.model +
+                                              "' here (see GET /v1/models/" + in.model + ")");
   if (kind == RequestKind::kEdit) {
     if (!f.number("strength", in.strength, 0.01, 1.0)) return false;
     std::string fidelity = "low";
@@ -334,11 +356,42 @@ bool parse_images_multipart(const std::multimap<std::string, httplib::MultipartF
   return check_mask(out, error);
 }
 
+// "W:H" → the size the model supports (its catalog sizes) whose aspect is nearest, by |log ratio|.
+bool size_for_aspect_ratio(const json& v, const std::string& model, const ParseLimits& limits, std::string& size,
+                           ApiError& error) {
+  const std::string param = "input.aspect_ratio";
+  if (!v.is_string()) return type_error(error, param, "a string \"W:H\"", v);
+  const std::string text = v.get<std::string>();
+  const auto colon = text.find(':');
+  auto number = [](const std::string& t) {
+    return !t.empty() && t.size() <= 5 && std::all_of(t.begin(), t.end(), [](char c) { return std::isdigit((unsigned char)c); });
+  };
+  if (colon == std::string::npos || !number(text.substr(0, colon)) || !number(text.substr(colon + 1)) ||
+      std::stoi(text.substr(0, colon)) == 0 || std::stoi(text.substr(colon + 1)) == 0)
+    return value_error(error, param, "'aspect_ratio' must be \"W:H\" with positive integers, e.g. \"16:9\" (got \"" + text + "\")");
+  const double want = std::log(double(std::stoi(text.substr(0, colon))) / double(std::stoi(text.substr(colon + 1))));
+  double best = 1e9;
+  for (const auto& s : limits.model_sizes ? limits.model_sizes(model) : std::vector<std::string>{}) {
+    const auto x = s.find('x');
+    if (x == std::string::npos || !number(s.substr(0, x)) || !number(s.substr(x + 1))) continue;
+    const double w = std::stoi(s.substr(0, x)), h = std::stoi(s.substr(x + 1));
+    if (w <= 0 || h <= 0) continue;
+    const double d = std::abs(std::log(w / h) - want);
+    if (d < best - 1e-9) {
+      best = d;
+      size = s;
+    }
+  }
+  if (size.empty())
+    return value_error(error, param, "the model '" + model + "' lists no sizes to match an aspect ratio to; give 'size'");
+  return true;
+}
+
 bool parse_gateway_json(const json& body, const std::string& prefer, const ParseLimits& limits, GatewayRequest& out,
                         ApiError& error) {
   if (!body.is_object()) return type_error(error, "body", "a JSON object", body);
   for (auto& [name, value] : body.items()) {
-    if (name == "model" || name == "input" || name == "wait") continue;
+    if (name == "model" || name == "input" || name == "wait" || name == "provider") continue;
     if (name == "webhook") return value_error(error, name, "'webhook' is not supported yet: poll GET /v1/generations/{id}?wait=60 or stream its /events");
     return value_error(error, name, "Unrecognized request argument supplied: " + name);
   }
@@ -349,11 +402,31 @@ bool parse_gateway_json(const json& body, const std::string& prefer, const Parse
     if (input.contains("model")) return value_error(error, "model", "give 'model' at the top level or in 'input', not both");
     input["model"] = body["model"];
   }
+  if (body.contains("provider")) {
+    if (input.contains("provider")) return value_error(error, "provider", "give 'provider' at the top level or in 'input', not both");
+    input["provider"] = body["provider"];
+  }
   const bool edit = input.contains("images") || input.contains("image");
   if (!edit && input.contains("mask")) return value_error(error, "input.mask", "'mask' needs 'images'");
+  std::optional<json> aspect_ratio;
+  if (input.contains("aspect_ratio")) {
+    aspect_ratio = input["aspect_ratio"];
+    input.erase("aspect_ratio");
+    if (input.contains("size")) return value_error(error, "input.aspect_ratio", "give 'size' or 'aspect_ratio', not both");
+  }
   if (!parse_images_json(input, edit ? RequestKind::kEdit : RequestKind::kGeneration, limits, out.parsed, error)) {
-    if (!error.param.empty() && error.param != "model") error.param = "input." + error.param;
+    if (!error.param.empty() && error.param != "model" && !(error.param == "provider" && body.contains("provider")))
+      error.param = "input." + error.param;
+    if (error.message.rfind("Unrecognized request argument", 0) == 0) error.code = "invalid_input";
     return false;
+  }
+  if (aspect_ratio) {
+    std::string size;
+    if (!size_for_aspect_ratio(*aspect_ratio, out.parsed.input.model, limits, size, error)) return false;
+    if (!parse_size(size, out.parsed.input.width, out.parsed.input.height, limits, error)) {
+      error.param = "input.aspect_ratio";
+      return false;
+    }
   }
   if (out.parsed.stream) return value_error(error, "input.stream", "'stream' is for /v1/images/*; follow a job with GET /v1/generations/{id}/events");
   if (body.contains("wait") && !body["wait"].is_null()) {

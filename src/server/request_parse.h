@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "core/status.h"
 #include "jobs/job_input.h"
 #include "server/api_error.h"
 
@@ -38,6 +39,15 @@ struct ParsedImageRequest {
 struct ParseLimits {
   std::string default_model;
   std::function<bool(const std::string&)> model_exists;
+  std::function<bool(const std::string& model, const std::string& provider)> provider_offers;
+  // http(s) image URLs (input.images): fetched under the operator's policy, or none = refused.
+  std::function<Result<std::string>(const std::string& url)> fetch_url;
+  // Media of this server named by URL (per request: the caller's own media only), and the
+  // origin the caller addressed us by ("http://host:port").
+  std::function<Result<std::string>(const std::string& media_id)> media_bytes;
+  std::string self_base_url;
+  // Sizes ("WxH") a model supports, for input.aspect_ratio (its catalog entry).
+  std::function<std::vector<std::string>(const std::string& model)> model_sizes;
   int64_t max_output_pixels = 2048LL * 2048;  // per output image
   int64_t max_input_pixels = 16'000'000;      // per input image (decompression bombs)
   size_t max_prompt_chars = 32000;

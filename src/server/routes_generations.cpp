@@ -31,7 +31,7 @@ void create(ServerContext& ctx, const httplib::Request& req, httplib::Response& 
   json body;
   ApiError err;
   GatewayRequest g;
-  if (!parse_json_body(req, body, err) || !parse_gateway_json(body, req.get_header_value("Prefer"), ctx.limits, g, err))
+  if (!parse_json_body(req, body, err) || !parse_gateway_json(body, req.get_header_value("Prefer"), request_limits(ctx, req, caller), g, err))
     return send_error(res, err);
   auto view = submit_request(ctx, g.parsed, caller, req.get_header_value("Idempotency-Key"), jobs::request_hash(req.body));
   if (!view.is_ok()) return send_error(res, error_from_status(view.status()));

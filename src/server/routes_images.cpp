@@ -187,10 +187,10 @@ void handle_images(ServerContext& ctx, const httplib::Request& req, httplib::Res
   ApiError err;
   bool ok;
   if (kind == RequestKind::kEdit && req.is_multipart_form_data()) {
-    ok = parse_images_multipart(req.files, ctx.limits, parsed, err);
+    ok = parse_images_multipart(req.files, request_limits(ctx, req, caller), parsed, err);
   } else {
     json body;
-    ok = parse_json_body(req, body, err) && parse_images_json(body, kind, ctx.limits, parsed, err);
+    ok = parse_json_body(req, body, err) && parse_images_json(body, kind, request_limits(ctx, req, caller), parsed, err);
   }
   if (!ok) return send_error(res, err);
   auto view = submit_request(ctx, parsed, caller, req.get_header_value("Idempotency-Key"), body_hash(req));

@@ -1,6 +1,7 @@
-// GET /v1/models[/{id}] (capabilities, price per image, measured median latency) and
+// GET /v1/models[/{id}] (the catalog: who made each model, licence, modalities, capabilities,
+// price per image, measured latency, and on /{id} its providers with their figures) and
 // GET /v1/usage (images, pixels, compute seconds and cost by key, model and time bucket).
-#include "server/context.h"
+#include "server/catalog_view.h"
 
 namespace pictor::server {
 
@@ -8,32 +9,48 @@ using nlohmann::json;
 
 namespace {
 
-json model_json(ServerContext& ctx, const std::string& name) {
+// The OpenAI model object plus the catalog fields; `full` adds each provider's row with its
+// measured figures (GET /v1/models/{id}).
+json model_json(ServerContext& ctx, const std::string& name, bool full) {
+  const gateway::CatalogEntry entry = catalog_entry(ctx, name);
   const engine::ModelInfo* info = ctx.jobs->engines().info(name);
+  const bool local = ctx.jobs->engines().offers(name);
+  auto rows = ctx.router->rows(name);
+  // Pricing: the cheapest provider's price per quality (what price routing would charge).
   json pricing = json::object(), latency = json::object();
   for (const char* q : {"low", "medium", "high"}) {
-    pricing[q] = ctx.jobs->prices().price_per_image(name, q);
+    double best = -1;
+    gateway::RoutePrefs prefs;
+    prefs.quality = q;
+    auto plan = ctx.router->plan(name, prefs);
+    if (plan.is_ok())
+      for (const auto& c : *plan)
+        if (c.price >= 0 && (best < 0 || c.price < best)) best = c.price;
+    pricing[q] = best < 0 ? json(nullptr) : json(best);
     const double s = ctx.jobs->median_seconds_per_image(name, q);
     latency[q] = s < 0 ? json(nullptr) : json(s);
   }
   json m = {{"id", name},
             {"object", "model"},
             {"created", ctx.started_at_ms / 1000},
-            {"owned_by", "pictor"},
+            {"owned_by", entry.organization.empty() ? (local ? "pictor" : "upstream") : entry.organization},
             {"loaded", info != nullptr},
+            {"routing", entry.routing.empty() ? ctx.router->routing_for(name) : entry.routing},
             {"pricing", {{"currency", "usd"}, {"per_image", pricing}}},
             {"latency", {{"median_seconds_per_image", latency}}}};
+  m.update(entry.to_json());
+  json caps = m["capabilities"];
+  caps["inpainting"] = entry.capabilities.mask;
+  caps["image_to_image"] = entry.capabilities.edits;
+  m["capabilities"] = caps;
   if (info) {
     m["family"] = info->family;
     m["compute"] = info->compute;
     m["native_size"] = std::to_string(info->native_width) + "x" + std::to_string(info->native_height);
-    m["capabilities"] = {{"generations", true},
-                         {"edits", info->supports_edits},
-                         {"inpainting", true},
-                         {"image_to_image", true},
-                         {"output_formats", {"png", "jpeg", "webp"}},
-                         {"max_n", 10}};
   }
+  json providers = json::array();
+  for (const auto& r : rows) providers.push_back(full ? provider_row_json(r, entry) : json(r.provider));
+  m["providers"] = providers;
   return m;
 }
 
@@ -55,16 +72,16 @@ void register_model_routes(httplib::Server& svr, ServerContext& ctx) {
   add_route(svr, ctx, "GET", "/v1/models", "/v1/models", true,
             [&ctx](const httplib::Request&, httplib::Response& res, const Caller&) {
               json data = json::array();
-              for (const auto& m : ctx.jobs->engines().models()) data.push_back(model_json(ctx, m));
+              for (const auto& m : offered_models(ctx)) data.push_back(model_json(ctx, m, false));
               send_json(res, 200, {{"object", "list"}, {"data", data}});
             });
   add_route(svr, ctx, "GET", R"(/v1/models/([^/]+))", "/v1/models/{id}", true,
             [&ctx](const httplib::Request& req, httplib::Response& res, const Caller&) {
               const std::string id = req.matches[1];
-              if (!ctx.jobs->engines().offers(id))
+              if (!ctx.router->offers(id))
                 return send_error(res, ApiError{404, "The model '" + id + "' does not exist or is not served here",
                                                 "invalid_request_error", "model", "model_not_found"});
-              send_json(res, 200, model_json(ctx, id));
+              send_json(res, 200, model_json(ctx, id, true));
             });
 }
 

@@ -105,6 +105,7 @@ void register_ops_routes(httplib::Server& svr, ServerContext& ctx) {
     extra += "pictor_jobs_finished_total{status=\"completed\"} " + std::to_string(c.jobs_completed) + "\n";
     extra += "pictor_jobs_finished_total{status=\"failed\"} " + std::to_string(c.jobs_failed) + "\n";
     extra += "pictor_jobs_finished_total{status=\"canceled\"} " + std::to_string(c.jobs_canceled) + "\n";
+    extra += provider_metrics(ctx);
     res.status = 200;
     res.set_content(ctx.metrics.render(extra), "text/plain; version=0.0.4");
   });

@@ -6,10 +6,13 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <thread>
 
 #include "core/log.h"
 #include "arena/arena_service.h"
 #include "arena/voter_token.h"
+#include "gateway/provider_config.h"
+#include "gateway/url_fetch.h"
 #include "server/context.h"
 #include "store/data_dir.h"
 
@@ -53,15 +56,47 @@ class ServerImpl final : public Server {
     lopts.threads = opts.engine_threads;
     lopts.dtype = opts.dtype;
     engines_ = std::make_unique<jobs::EnginePool>(opts.models, lopts);
+    gateway::ProvidersFile providers;
+    if (!opts.providers_file.empty()) {
+      auto f = gateway::load_providers_file(opts.providers_file, [](const char* name) { return std::getenv(name); });
+      if (!f.is_ok()) return f.status();
+      providers = std::move(*f);
+      for (const auto& [id, fields] : providers.catalog) {  // refuse a bad catalog now, not per request
+        gateway::CatalogEntry probe;
+        PICTOR_RETURN_IF_ERROR(probe.apply(fields, "catalog." + id));
+      }
+    }
+    ctx_.catalog_overrides = providers.catalog;
+    gateway::LocalProvider local;
+    local.offers = [this](const std::string& m) { return engines_->offers(m); };
+    local.price = [prices = jopts.prices](const std::string& m, const std::string& q) { return prices.price_per_image(m, q); };
+    local.models = engines_->models();
+    local.max_concurrency = opts.workers;
+    router_ = std::make_unique<gateway::Router>(std::move(providers), std::move(local));
+    jopts.router = router_.get();
     jobs_ = std::make_unique<jobs::JobManager>(*store_, *engines_, jopts);
     auth_ = std::make_unique<Authenticator>(*store_, opts.no_auth, opts.rate_limit_per_minute);
 
     ctx_.store = store_.get();
     ctx_.jobs = jobs_.get();
+    ctx_.router = router_.get();
     ctx_.auth = auth_.get();
     ctx_.started_at_ms = store::now_ms();
     ctx_.limits.default_model = engines_->default_model();
-    ctx_.limits.model_exists = [this](const std::string& m) { return engines_->offers(m); };
+    ctx_.limits.model_exists = [this](const std::string& m) { return router_->offers(m); };
+    ctx_.limits.provider_offers = [this](const std::string& m, const std::string& p) {
+      gateway::RoutePrefs prefs;
+      prefs.provider = p;
+      return router_->plan(m, prefs).is_ok();
+    };
+    if (!opts.fetch_allow.empty()) {
+      gateway::FetchPolicy policy;
+      policy.allow = opts.fetch_allow;
+      policy.max_bytes = opts.fetch_max_bytes;
+      policy.timeout_s = opts.fetch_timeout_s;
+      ctx_.limits.fetch_url = [policy](const std::string& url) { return gateway::fetch_url(url, policy); };
+    }
+    ctx_.limits.model_sizes = [this](const std::string& m) { return catalog_entry(ctx_, m).capabilities.sizes; };
     ctx_.limits.max_output_pixels = opts.max_output_pixels;
     ctx_.limits.max_input_pixels = opts.max_input_pixels;
     setup_http();
@@ -93,7 +128,15 @@ class ServerImpl final : public Server {
   int port() const override { return port_; }
 
   void run() override {
+    // A stop() that came before the listener was running was a no-op for cpp-httplib (a SIGTERM
+    // right after the "serving" line): once it runs, honour it.
+    std::thread late_stop([this] {
+      while (!http_.is_running() && !listen_returned_) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      if (stop_requested_) http_.stop();
+    });
     http_.listen_after_bind();
+    listen_returned_ = true;
+    late_stop.join();
     arena_->stop();
     // Listener closed: finish what is running (or re-queue it), then stop the workers.
     jobs_->shutdown(std::chrono::milliseconds(int64_t(ctx_.options.shutdown_grace_s * 1000)));
@@ -101,6 +144,7 @@ class ServerImpl final : public Server {
   }
 
   void stop() override {
+    stop_requested_ = true;
     jobs_->drain();  // open long-polls and streams answer now instead of holding the listener
     http_.stop();
   }
@@ -163,18 +207,21 @@ class ServerImpl final : public Server {
     register_usage_routes(http_, ctx_);
     register_ops_routes(http_, ctx_);
     register_arena_routes(http_, ctx_);
+    register_provider_routes(http_, ctx_);
   }
 
   ServerContext ctx_;
   store::DataDirLock lock_;
   std::unique_ptr<store::Store> store_;
   std::unique_ptr<jobs::EnginePool> engines_;
+  std::unique_ptr<gateway::Router> router_;  // before jobs_: outlives it
   std::unique_ptr<jobs::JobManager> jobs_;
   std::unique_ptr<Authenticator> auth_;
   std::unique_ptr<arena::ArenaService> arena_;  // after jobs_: destroyed before it
   httplib::Server http_;
   int port_ = -1;
   int listen_fd_ = -1;
+  std::atomic<bool> stop_requested_{false}, listen_returned_{false};
 };
 
 }  // namespace

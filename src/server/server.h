@@ -25,6 +25,10 @@ struct ServerOptions {
   int64_t max_input_pixels = 16'000'000;
   int64_t media_ttl_s = 24 * 3600;        // 0 = keep forever
   std::string prices_file;                // "" = defaults
+  std::string providers_file;             // "" = local engines only (docs/providers.md)
+  std::vector<std::string> fetch_allow;   // hosts input.images URLs may name; empty = no fetching
+  int64_t fetch_max_bytes = 20LL << 20;
+  double fetch_timeout_s = 10;
   int http_threads = 512;                 // connections served at once (long-polls hold one each)
   int engine_threads = 0;
   std::string dtype = "auto";

@@ -263,6 +263,73 @@ test('a wrong key maps to AuthenticationError', async () => {
   await assert.rejects(wrong.images.generate({ model: MODEL, prompt: 'x' }), OpenAI.AuthenticationError);
 });
 
+test('through a gateway whose first provider fails, the client never notices the failover', async (t) => {
+  // The server above is the upstream ("steady", pictor kind, with its API key from the
+  // environment); "flaky" is cheaper and answers every request 500 with a Retry-After.
+  const { createServer } = await import('node:http');
+  const { writeFileSync } = await import('node:fs');
+  let flakyHits = 0;
+  const flaky = createServer((req, res) => {
+    flakyHits += 1;
+    req.resume();
+    res.writeHead(500, { 'Content-Type': 'application/json', 'Retry-After': '0' });
+    res.end('{"error":{"message":"injected","type":"server_error","param":null,"code":null}}');
+  });
+  await new Promise((resolve) => flaky.listen(0, '127.0.0.1', resolve));
+  const providers = join(scratch, 'providers.json');
+  writeFileSync(providers, JSON.stringify({
+    providers: [
+      { name: 'flaky', kind: 'openai-compatible', base_url: `http://127.0.0.1:${flaky.address().port}/v1`,
+        models: { 'gpt-image-1-mini': MODEL }, prices: { low: 0.001, medium: 0.001, high: 0.001 }, priority: 1 },
+      { name: 'steady', kind: 'pictor', base_url: `http://127.0.0.1:${port}/v1`, api_key_env: 'PICTOR_NODE_UPSTREAM_KEY',
+        models: { 'gpt-image-1-mini': MODEL }, prices: { low: 0.002, medium: 0.002, high: 0.002 }, priority: 2 },
+    ],
+    retry: { max_attempts: 2, base_delay_ms: 10, max_delay_ms: 50 },
+    circuit_breaker: { failure_threshold: 1000, cooldown_s: 1 },
+  }));
+  const gwLog = join(scratch, 'gateway.log');
+  const gw = spawn(PICTOR, ['serve', '--port', '0', '--no-auth', '--data-dir', join(scratch, 'gw-data'), '--threads', '1',
+                            '--providers', providers], {
+    env: { ...process.env, PICTOR_MODELS: join(scratch, 'models'), PICTOR_NODE_UPSTREAM_KEY: key },
+    stdio: ['ignore', 'pipe', openSync(gwLog, 'a')],
+  });
+  try {
+    const first = await new Promise((resolve) => createInterface({ input: gw.stdout }).once('line', resolve));
+    gw.stdout.resume();
+    const m = /http:\/\/127\.0\.0\.1:(\d+)/.exec(first);
+    assert.ok(m, `gateway did not start: '${first}'\n${tail(gwLog)}`);
+    const gwPort = Number(m[1]);
+    const viaGateway = new OpenAI({ baseURL: `http://127.0.0.1:${gwPort}/v1`, apiKey: 'unused', maxRetries: 0, timeout: 120_000 });
+    const res = await viaGateway.images.generate({ model: 'gpt-image-1-mini', prompt: 'two red circles', size: '64x64', quality: 'low', ...FAST });
+    assert.equal(res.data.length, 1);
+    assert.deepEqual(pngInfo(res.data[0].b64_json), { width: 64, height: 64 });
+    assert.equal(res.usage.cost_usd, 0.002, 'the provider that served it sets the cost');
+    const job = await (await fetch(`http://127.0.0.1:${gwPort}/v1/generations/${res.id}`)).json();
+    assert.equal(job.provider, 'steady');
+    assert.deepEqual(job.routing.attempts.map((a) => [a.provider, a.outcome]), [['flaky', 'error'], ['flaky', 'error'], ['steady', 'ok']]);
+    const stream = await viaGateway.images.generate({
+      model: 'gpt-image-1-mini', prompt: 'a blue square', size: '48x32', stream: true, partial_images: 1, ...FAST, steps: 2,
+    });
+    const types = [];
+    for await (const ev of stream) types.push(ev.type);
+    assert.equal(types.at(-1), 'image_generation.completed', types.join());
+    const image = encodePng(32, 32, (x, y) => [x * 8, y * 8, 128, 255]);
+    const edit = await multipart(viaGateway.images.edit({
+      model: 'gpt-image-1-mini', image: await toFile(image, 'in.png', { type: 'image/png' }), prompt: 'a yellow star', ...FAST,
+    }));
+    assert.deepEqual(pngInfo(edit.data[0].b64_json), { width: 32, height: 32 });
+    assert.ok(flakyHits >= 6, `flaky saw ${flakyHits} requests`);
+    const ids = [];
+    for await (const model of viaGateway.models.list()) ids.push(model.id);
+    assert.deepEqual(ids, [MODEL, 'gpt-image-1-mini']);
+    assert.ok(!readFileSync(gwLog, 'utf8').includes(key), 'the upstream key stays out of the log');
+    t.diagnostic(`flaky answered 500 to ${flakyHits} requests; the client saw none of them`);
+  } finally {
+    gw.kill('SIGKILL');
+    flaky.close();
+  }
+});
+
 test('the server exits 0 on SIGTERM', async (t) => {
   // cpp-httplib 0.11 only notices the stop between requests, so an idle keep-alive connection
   // (the client keeps them, like every OpenAI SDK) holds the exit up to pictor's keep-alive

@@ -1,0 +1,35 @@
+#pragma once
+// Fetching an image the caller names by http(s) URL (input.images), only where the operator
+// allows it: the host must be on the allow-list; every address it resolves to is checked, and a
+// private, loopback, link-local, CGNAT, multicast or unspecified address is refused unless that
+// address itself is listed; the connection is pinned to the checked address (no DNS rebinding);
+// redirects are followed by hand and each hop checked again; bytes and time are capped.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+
+namespace pictor::gateway {
+
+struct FetchPolicy {
+  std::vector<std::string> allow;   // host names, "*.example.com", or IP literals; empty = off
+  int64_t max_bytes = 20LL << 20;
+  double timeout_s = 10;            // the whole fetch, redirects included
+  int max_redirects = 3;
+  bool enabled() const { return !allow.empty(); }
+};
+
+struct Url {
+  std::string scheme, host, path;   // path includes the query
+  int port = 0;
+};
+Result<Url> parse_http_url(const std::string& text);
+
+// True for addresses a fetch must not reach unless listed (IPv4 and IPv6, mapped forms too).
+bool is_internal_address(const std::string& ip);
+
+// The body of `url`; invalid_argument naming what was refused (host, address, size, time).
+Result<std::string> fetch_url(const std::string& url, const FetchPolicy& policy);
+
+}  // namespace pictor::gateway
