@@ -101,6 +101,15 @@ Command add_serve_command(CLI::App& root) {
   cmd->add_option("--fetch-max-mb", a->fetch_max_mb, "largest image fetched from a URL")->check(CLI::Range(0.001, 1024.0))->capture_default_str();
   cmd->add_option("--fetch-timeout", o.fetch_timeout_s, "seconds a URL fetch may take, redirects included")
       ->check(CLI::Range(0.1, 600.0))->capture_default_str();
+  cmd->add_option("--webhook-allow", o.webhook_allow, "host (or IP, or *.domain) a job's webhook.url may name (repeatable; "
+                                                      "private and loopback addresses only when the address is listed; none = webhooks refused)");
+  cmd->add_option("--webhook-timeout", o.webhook_timeout_s, "seconds one webhook try may take")->check(CLI::Range(0.1, 120.0))->capture_default_str();
+  cmd->add_option("--webhook-retry-s", o.webhook_retry_s, "seconds before the first webhook retry (doubling, at most an hour apart)")
+      ->check(CLI::Range(0.01, 3600.0))->capture_default_str();
+  cmd->add_option("--webhook-give-up-h", o.webhook_give_up_h, "hours after a job ends when its webhook stops being retried")
+      ->check(CLI::Range(0.0001, 24.0 * 30))->capture_default_str();
+  cmd->add_option("--webhook-secret-env", o.webhook_secret_env, "environment variable holding the webhook signing secret "
+                                                                "(unset: <data-dir>/webhook.secret, made on first use)")->capture_default_str();
   cmd->add_option("--providers", o.providers_file, "JSON file of upstream providers (OpenAI, OpenAI-compatible, pictor) "
                                                     "offered beside the local engines (docs/providers.md)");
   cmd->add_option("--http-threads", o.http_threads, "connections served at once (each long-poll holds one)")->check(CLI::Range(8, 100000))->capture_default_str();

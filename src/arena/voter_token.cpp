@@ -11,39 +11,23 @@
 #include <fstream>
 #include <sstream>
 
+#include "store/data_dir.h"
 #include "store/random.h"
 #include "store/store.h"
 
 namespace pictor::arena {
 
 Result<std::string> load_or_create_secret(const std::string& path) {
-  {
-    std::ifstream in(path);
-    if (in) {
-      std::string s;
-      std::getline(in, s);
-      if (s.size() >= 32) return s;
-      return corrupt_data(path + " does not hold an arena secret (delete it to make a new one)");
+  return store::load_or_create_secret_file(path, "an arena secret", [] {
+    unsigned char bytes[32];
+    store::random_bytes(bytes, sizeof bytes);
+    std::string secret;
+    for (unsigned char b : bytes) {
+      secret += "0123456789abcdef"[b >> 4];
+      secret += "0123456789abcdef"[b & 15];
     }
-  }
-  unsigned char bytes[32];
-  store::random_bytes(bytes, sizeof bytes);
-  std::string secret;
-  for (unsigned char b : bytes) {
-    secret += "0123456789abcdef"[b >> 4];
-    secret += "0123456789abcdef"[b & 15];
-  }
-  // O_EXCL: two processes starting at once agree on the first one's secret.
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-  if (fd < 0) {
-    if (errno == EEXIST) return load_or_create_secret(path);
-    return io_error("cannot create " + path + ": " + std::strerror(errno));
-  }
-  const std::string line = secret + "\n";
-  const bool ok = ::write(fd, line.data(), line.size()) == ssize_t(line.size());
-  ::close(fd);
-  if (!ok) return io_error("cannot write " + path);
-  return secret;
+    return secret;
+  });
 }
 
 std::string hmac_sha256_hex(std::string_view key, std::string_view message) {

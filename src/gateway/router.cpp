@@ -1,5 +1,7 @@
 #include "gateway/router.h"
 
+#include "gateway/backoff.h"
+
 #include <algorithm>
 #include <chrono>
 #include <random>
@@ -158,8 +160,8 @@ bool sleep_unless_cancelled(int64_t ms, const std::atomic<bool>* cancel) {
 
 int64_t backoff_ms(const RetryPolicy& p, int retry, double retry_after_s) {
   static thread_local std::mt19937_64 rng{std::random_device{}()};
-  const double base = std::min<double>(p.max_delay_ms, double(p.base_delay_ms) * double(1 << std::min(retry - 1, 20)));
-  const double jittered = base * std::uniform_real_distribution<double>(0.5, 1.5)(rng);
+  const double jittered = backoff_delay(p.base_delay_ms, retry, p.max_delay_ms, 0.5,
+                                        std::uniform_real_distribution<double>(0, 1)(rng));
   return int64_t(std::max(jittered, retry_after_s > 0 ? retry_after_s * 1000 : 0.0));
 }
 

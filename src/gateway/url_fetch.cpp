@@ -186,4 +186,40 @@ Result<std::string> fetch_url(const std::string& start_url, const FetchPolicy& p
   return invalid_argument(start_url + " redirected more than " + std::to_string(policy.max_redirects) + " times");
 }
 
+Status check_url_allowed(const std::string& url, const FetchPolicy& policy) {
+  auto u = parse_http_url(url);
+  if (!u.is_ok()) return u.status();
+  if (!host_allowed(u->host, policy.allow)) return invalid_argument("the host " + u->host + " is not on this server's allow-list");
+  in_addr v4{};
+  in6_addr v6{};
+  const bool literal = inet_pton(AF_INET, u->host.c_str(), &v4) == 1 || inet_pton(AF_INET6, u->host.c_str(), &v6) == 1;
+  if (literal && is_internal_address(u->host) && !listed(u->host, policy.allow))
+    return invalid_argument(u->host + " is a private, loopback or link-local address, which is refused unless listed");
+  return Status::ok();
+}
+
+Result<int> post_url(const std::string& url, const std::vector<std::pair<std::string, std::string>>& headers,
+                     const std::string& body, const std::string& content_type, const FetchPolicy& policy) {
+  if (!policy.enabled()) return invalid_argument("this server sends to no URL (its allow-list is empty)");
+  auto u = parse_http_url(url);
+  if (!u.is_ok()) return invalid_argument(url + ": " + u.status().message());
+  if (!host_allowed(u->host, policy.allow)) return invalid_argument("the host " + u->host + " is not on this server's allow-list");
+  auto ip = checked_address(u->host, policy);
+  if (!ip.is_ok()) return ip.status();
+  const std::string origin = u->scheme + "://" + (u->host.find(':') != std::string::npos ? "[" + u->host + "]" : u->host) +
+                             ":" + std::to_string(u->port);
+  httplib::Client client(origin);
+  client.set_hostname_addr_map({{u->host, *ip}});  // connect to the address just checked
+  const auto timeout = std::chrono::milliseconds(int64_t(policy.timeout_s * 1000));
+  client.set_connection_timeout(timeout);
+  client.set_read_timeout(timeout);
+  client.set_write_timeout(timeout);
+  client.set_follow_location(false);
+  httplib::Headers h;
+  for (const auto& [k, v] : headers) h.emplace(k, v);
+  auto res = client.Post(u->path, h, body, content_type);
+  if (!res) return unavailable("POST " + url + " got no answer: " + httplib::to_string(res.error()));
+  return res->status;
+}
+
 }  // namespace pictor::gateway

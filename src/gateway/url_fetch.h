@@ -32,4 +32,15 @@ bool is_internal_address(const std::string& ip);
 // The body of `url`; invalid_argument naming what was refused (host, address, size, time).
 Result<std::string> fetch_url(const std::string& url, const FetchPolicy& policy);
 
+// What a request may name before anything is fetched or sent: an http(s) URL whose host is on
+// the allow-list (and, for an IP literal, not internal unless listed). invalid_argument says why.
+Status check_url_allowed(const std::string& url, const FetchPolicy& policy);
+
+// POSTs `body` to `url` under the same checks as fetch_url (webhooks). Redirects are not
+// followed: a 3xx is the receiver's answer. Returns the HTTP status; invalid_argument when the
+// policy refuses the URL (trying again will not help), unavailable when nothing answered in
+// time (connection refused, timeout).
+Result<int> post_url(const std::string& url, const std::vector<std::pair<std::string, std::string>>& headers,
+                     const std::string& body, const std::string& content_type, const FetchPolicy& policy);
+
 }  // namespace pictor::gateway

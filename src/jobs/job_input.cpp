@@ -8,6 +8,8 @@ namespace pictor::jobs {
 
 using nlohmann::json;
 
+const std::vector<std::string> kWebhookEvents = {"generation.completed", "generation.failed", "generation.canceled"};
+
 std::string JobInput::to_json() const {
   json j = {{"model", model},
             {"prompt", prompt},
@@ -28,6 +30,7 @@ std::string JobInput::to_json() const {
             {"user", user}};
   if (!provider.empty()) j["provider"] = provider;
   if (seed) j["seed"] = *seed;
+  if (webhook) j["webhook"] = {{"url", webhook->url}, {"events", webhook->events}, {"base_url", webhook->base_url}};
   return j.dump();
 }
 
@@ -54,6 +57,10 @@ Result<JobInput> JobInput::from_json(const std::string& text) {
     in.partial_images = j.value("partial_images", 0);
     in.user = j.value("user", "");
     in.provider = j.value("provider", "");
+    if (j.contains("webhook")) {
+      const json& w = j["webhook"];
+      in.webhook = WebhookSpec{w.at("url").get<std::string>(), w.value("events", kWebhookEvents), w.value("base_url", "")};
+    }
     return in;
   } catch (const std::exception& e) {
     return corrupt_data(std::string("stored job input is not valid: ") + e.what());

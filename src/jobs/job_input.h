@@ -11,6 +11,15 @@
 
 namespace pictor::jobs {
 
+// Where to POST when the job ends (docs/server.md "Webhooks").
+struct WebhookSpec {
+  std::string url;
+  std::vector<std::string> events;  // of kWebhookEvents; the request's default is all of them
+  std::string base_url;             // the origin the caller used, for media URLs in the payload
+};
+// "generation.completed", "generation.failed", "generation.canceled".
+extern const std::vector<std::string> kWebhookEvents;
+
 struct JobInput {
   std::string model = "pictor-mini";
   std::string prompt;
@@ -30,6 +39,7 @@ struct JobInput {
   int partial_images = 0;            // 0–3 preview images while streaming
   std::string user;                  // the caller's end-user id (OpenAI `user`), stored as is
   std::string provider;              // "" = the router picks; else only this provider (docs/providers.md)
+  std::optional<WebhookSpec> webhook;
 
   bool is_edit() const { return !image_ids.empty(); }
   std::string to_json() const;

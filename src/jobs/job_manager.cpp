@@ -67,7 +67,7 @@ Status JobManager::start() {
         rec.error_message = "the server stopped " + std::to_string(rec.attempts) +
                             " times while running this job; giving up";
         rec.completed_at_ms = store::now_ms();
-        PICTOR_RETURN_IF_ERROR(store_.finish_job(rec, std::nullopt));
+        PICTOR_RETURN_IF_ERROR(store_.finish_job(rec, std::nullopt, webhook_deliveries_for(rec)));
         ++failed;
         continue;
       }
@@ -104,6 +104,10 @@ Status JobManager::start() {
     return st;
   }
   for (int i = 1; i < std::max(1, options_.workers); ++i) workers_.emplace_back([this] { worker_loop(false); });
+  if (options_.webhooks.enabled()) {
+    webhooks_ = std::make_unique<WebhookDispatcher>(store_, options_.webhooks);
+    webhooks_->start();
+  }
   if (!router_->upstream_models().empty())
     for (int i = 0; i < std::max(1, options_.upstream_workers); ++i) workers_.emplace_back([this] { worker_loop(true); });
   return Status::ok();
@@ -140,6 +144,7 @@ void JobManager::shutdown(std::chrono::milliseconds grace) {
   }
   for (auto& w : workers_) w.join();
   workers_.clear();
+  if (webhooks_) webhooks_->stop();
 }
 
 std::shared_ptr<JobManager::Live> JobManager::live_locked(const std::string& id) {
@@ -237,6 +242,10 @@ Result<JobView> JobManager::get(const std::string& id) {
     view.record.progress = it->second->progress;
   }
   view.queue_position = view.record.status == JobStatus::kQueued ? queue_position_locked(id) : -1;
+  if (store::is_terminal(view.record.status) && view.record.input_json.find("\"webhook\"") != std::string::npos) {
+    auto deliveries = store_.list_webhook_deliveries(id);
+    if (deliveries.is_ok()) view.webhook_deliveries = std::move(*deliveries);
+  }
   return view;
 }
 
@@ -363,10 +372,41 @@ void JobManager::worker_loop(bool upstream) {
   }
 }
 
+WebhookDispatcher::Counters JobManager::webhook_counters() {
+  return webhooks_ ? webhooks_->counters() : WebhookDispatcher::Counters{};
+}
+
+std::vector<store::WebhookDeliveryRecord> JobManager::webhook_deliveries_for(const JobRecord& rec) {
+  if (rec.input_json.find("\"webhook\"") == std::string::npos) return {};
+  auto input = JobInput::from_json(rec.input_json);
+  if (!input.is_ok() || !input->webhook) return {};
+  const std::string event = std::string("generation.") + store::job_status_name(rec.status);
+  const auto& events = input->webhook->events;
+  if (std::find(events.begin(), events.end(), event) == events.end()) return {};
+  store::WebhookDeliveryRecord d;
+  d.id = store::new_id("whd");
+  d.job_id = rec.id;
+  d.key_id = rec.key_id;
+  d.url = input->webhook->url;
+  d.event = event;
+  d.created_at_ms = store::now_ms();
+  d.next_attempt_at_ms = d.created_at_ms;
+  if (options_.webhook_payload) {
+    d.payload = options_.webhook_payload(rec, event, d.id, input->webhook->base_url);
+  } else {
+    json data = {{"id", rec.id}, {"object", "generation"}, {"status", store::job_status_name(rec.status)}};
+    if (!rec.error_code.empty()) data["error"] = {{"code", rec.error_code}, {"message", rec.error_message}};
+    d.payload = json{{"id", d.id}, {"type", event}, {"created_at", d.created_at_ms / 1000}, {"data", data}}.dump();
+  }
+  return {std::move(d)};
+}
+
 void JobManager::finish(JobRecord& rec, const std::optional<store::UsageRecord>& usage) {
-  Status st = store_.finish_job(rec, usage);
+  const auto deliveries = webhook_deliveries_for(rec);
+  Status st = store_.finish_job(rec, usage, deliveries);
   if (!st.is_ok())
     log_event(LogLevel::kError, "job.store_failed", {{"job", rec.id}, {"error", st.message()}});
+  if (!deliveries.empty() && webhooks_) webhooks_->wake();
   std::lock_guard<std::mutex> lock(mutex_);
   if (rec.status == JobStatus::kCompleted) ++counters_.jobs_completed;
   if (rec.status == JobStatus::kFailed) ++counters_.jobs_failed;

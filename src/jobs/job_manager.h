@@ -8,6 +8,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -22,6 +23,7 @@
 #include "jobs/job_attempt.h"
 #include "jobs/job_input.h"
 #include "jobs/pricing.h"
+#include "jobs/webhook_dispatcher.h"
 #include "store/store.h"
 
 namespace pictor::jobs {
@@ -43,12 +45,21 @@ struct JobManagerOptions {
   // Threads for jobs of models that upstream providers offer: they wait on HTTP, not on a CPU,
   // so they get their own queue and never sit behind local generations.
   int upstream_workers = 16;
+  // Webhooks (docs/server.md): the senders run only when the allow-list is set; deliveries queued
+  // while it is not stay pending in the store until a server that has one sends them.
+  WebhookOptions webhooks;
+  // The body POSTed for (job, event); the server renders it like GET /v1/generations/{id}, with
+  // media URLs on `base_url`. Null: a minimal body (id, type, job id, status, error).
+  std::function<std::string(const store::JobRecord& job, const std::string& event, const std::string& delivery_id,
+                            const std::string& base_url)>
+      webhook_payload;
 };
 
 // A job as callers see it: the stored record plus live state.
 struct JobView {
   store::JobRecord record;
   int queue_position = -1;         // jobs ahead of it; -1 = not queued
+  std::vector<store::WebhookDeliveryRecord> webhook_deliveries;  // get() only, for jobs with a webhook
 };
 
 // One progress notification for SSE consumers.
@@ -114,6 +125,7 @@ class JobManager {
     uint64_t jobs_completed = 0, jobs_failed = 0, jobs_canceled = 0, images = 0;
   };
   Counters counters();
+  WebhookDispatcher::Counters webhook_counters();
 
  private:
   struct Live {
@@ -140,6 +152,8 @@ class JobManager {
   void touch_locked(const std::string& id, store::JobStatus status, double progress);  // mutex_ held
   int queue_position_locked(const std::string& id) const;
   void finish(store::JobRecord& rec, const std::optional<store::UsageRecord>& usage);
+  // The deliveries a job that just ended queues, by its input's webhook (none without one).
+  std::vector<store::WebhookDeliveryRecord> webhook_deliveries_for(const store::JobRecord& rec);
 
   store::Store& store_;
   EnginePool& engines_;
@@ -159,6 +173,7 @@ class JobManager {
   bool draining_ = false;
   std::vector<std::thread> workers_;
   std::unique_ptr<gateway::Router> own_router_;  // when options_.router is null
+  std::unique_ptr<WebhookDispatcher> webhooks_;  // when options_.webhooks.enabled()
   gateway::Router* router_ = nullptr;
 };
 

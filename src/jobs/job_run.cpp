@@ -214,6 +214,7 @@ void JobManager::run_job(const std::string& id) {
   u.compute_seconds = made.compute_seconds;
   u.cost_usd = cost;
   u.created_at_ms = rec.completed_at_ms;
+  u.provider = route.provider;
   {
     std::lock_guard<std::mutex> lock(mutex_);
     counters_.images += uint64_t(images);

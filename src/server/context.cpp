@@ -174,6 +174,28 @@ json job_json(const jobs::JobView& view, const std::string& base) {
       out["metrics"] = o.value("metrics", json(nullptr));
     }
   }
+  if (r.input_json.find("\"webhook\"") != std::string::npos) {
+    auto input = jobs::JobInput::from_json(r.input_json);
+    if (input.is_ok() && input->webhook) {
+      json deliveries = json::array();
+      for (const auto& d : view.webhook_deliveries) {
+        json attempts = json::array();
+        for (const auto& a : d.attempts)
+          attempts.push_back({{"at", ms_to_unix(a.at_ms)},
+                              {"status_code", a.status_code ? json(a.status_code) : json(nullptr)},
+                              {"error", a.error.empty() ? json(nullptr) : json(a.error)},
+                              {"duration_ms", a.duration_ms}});
+        deliveries.push_back({{"id", d.id},
+                              {"event", d.event},
+                              {"status", d.status},
+                              {"attempts", attempts},
+                              {"next_attempt_at", d.status == "pending" ? ms_to_unix(d.next_attempt_at_ms) : json(nullptr)},
+                              {"created_at", ms_to_unix(d.created_at_ms)},
+                              {"finished_at", ms_to_unix(d.finished_at_ms)}});
+      }
+      out["webhook"] = {{"url", input->webhook->url}, {"events", input->webhook->events}, {"deliveries", deliveries}};
+    }
+  }
   return out;
 }
 

@@ -387,12 +387,50 @@ bool size_for_aspect_ratio(const json& v, const std::string& model, const ParseL
   return true;
 }
 
+// {"url": "https://…", "events"?: [...]}: checked against the operator's allow-list now, so a
+// job never waits a day to fail on a URL this server will not call.
+bool parse_webhook(const json& v, const ParseLimits& limits, std::optional<jobs::WebhookSpec>& out, ApiError& error) {
+  if (v.is_null()) return true;
+  if (!v.is_object()) return type_error(error, "webhook", "an object {\"url\", \"events\"}", v);
+  for (auto& [name, value] : v.items())
+    if (name != "url" && name != "events") {
+      value_error(error, "webhook." + name, "Unrecognized webhook argument supplied: " + name + " (webhook takes url and events)");
+      error.code = "invalid_input";
+      return false;
+    }
+  if (!v.contains("url")) return value_error(error, "webhook.url", "Missing required parameter: 'webhook.url'.");
+  if (!v["url"].is_string()) return type_error(error, "webhook.url", "a string", v["url"]);
+  jobs::WebhookSpec spec;
+  spec.url = v["url"].get<std::string>();
+  if (!limits.webhook_url_allowed)
+    return value_error(error, "webhook.url", "this server sends no webhooks (the operator enables hosts with pictor serve --webhook-allow); "
+                                             "poll GET /v1/generations/{id}?wait=60 or stream its /events");
+  if (spec.url.size() > 2048) return value_error(error, "webhook.url", "the webhook URL is longer than 2048 characters");
+  if (Status st = limits.webhook_url_allowed(spec.url); !st.is_ok())
+    return value_error(error, "webhook.url", "the webhook URL is refused: " + st.message());
+  spec.events = jobs::kWebhookEvents;
+  if (v.contains("events") && !v["events"].is_null()) {
+    const json& ev = v["events"];
+    if (!ev.is_array() || ev.empty()) return type_error(error, "webhook.events", "a non-empty array of event names", ev);
+    spec.events.clear();
+    for (const auto& e : ev) {
+      const std::string name = e.is_string() ? e.get<std::string>() : "";
+      if (std::find(jobs::kWebhookEvents.begin(), jobs::kWebhookEvents.end(), name) == jobs::kWebhookEvents.end())
+        return value_error(error, "webhook.events", "unknown webhook event " + e.dump() +
+                                                        "; the events are generation.completed, generation.failed, generation.canceled");
+      if (std::find(spec.events.begin(), spec.events.end(), name) == spec.events.end()) spec.events.push_back(name);
+    }
+  }
+  spec.base_url = limits.self_base_url;
+  out = std::move(spec);
+  return true;
+}
+
 bool parse_gateway_json(const json& body, const std::string& prefer, const ParseLimits& limits, GatewayRequest& out,
                         ApiError& error) {
   if (!body.is_object()) return type_error(error, "body", "a JSON object", body);
   for (auto& [name, value] : body.items()) {
-    if (name == "model" || name == "input" || name == "wait" || name == "provider") continue;
-    if (name == "webhook") return value_error(error, name, "'webhook' is not supported yet: poll GET /v1/generations/{id}?wait=60 or stream its /events");
+    if (name == "model" || name == "input" || name == "wait" || name == "provider" || name == "webhook") continue;
     return value_error(error, name, "Unrecognized request argument supplied: " + name);
   }
   if (!body.contains("input")) return value_error(error, "input", "Missing required parameter: 'input'.");
@@ -429,6 +467,7 @@ bool parse_gateway_json(const json& body, const std::string& prefer, const Parse
     }
   }
   if (out.parsed.stream) return value_error(error, "input.stream", "'stream' is for /v1/images/*; follow a job with GET /v1/generations/{id}/events");
+  if (body.contains("webhook") && !parse_webhook(body["webhook"], limits, out.parsed.input.webhook, error)) return false;
   if (body.contains("wait") && !body["wait"].is_null()) {
     int s = 0;
     if (!parse_wait_value(body["wait"], s, error, "wait")) return false;

@@ -46,6 +46,8 @@ struct ParseLimits {
   // origin the caller addressed us by ("http://host:port").
   std::function<Result<std::string>(const std::string& media_id)> media_bytes;
   std::string self_base_url;
+  // Webhook URLs (`webhook.url` on a job): the operator's allow-list check, or none = refused.
+  std::function<Status(const std::string& url)> webhook_url_allowed;
   // Sizes ("WxH") a model supports, for input.aspect_ratio (its catalog entry).
   std::function<std::vector<std::string>(const std::string& model)> model_sizes;
   int64_t max_output_pixels = 2048LL * 2048;  // per output image

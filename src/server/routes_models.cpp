@@ -112,6 +112,7 @@ void register_usage_routes(httplib::Server& svr, ServerContext& ctx) {
                                 {"end_time", (b.start_ms + q.bucket_ms) / 1000},
                                 {"key_id", b.key_id},
                                 {"model", b.model},
+                                {"provider", b.provider.empty() ? json(nullptr) : json(b.provider)},
                                 {"requests", b.requests},
                                 {"images", b.images},
                                 {"pixels", b.pixels},

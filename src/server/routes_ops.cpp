@@ -105,6 +105,13 @@ void register_ops_routes(httplib::Server& svr, ServerContext& ctx) {
     extra += "pictor_jobs_finished_total{status=\"completed\"} " + std::to_string(c.jobs_completed) + "\n";
     extra += "pictor_jobs_finished_total{status=\"failed\"} " + std::to_string(c.jobs_failed) + "\n";
     extra += "pictor_jobs_finished_total{status=\"canceled\"} " + std::to_string(c.jobs_canceled) + "\n";
+    const auto w = ctx.jobs->webhook_counters();
+    extra += "# HELP pictor_webhook_attempts_total Webhook tries since start.\n# TYPE pictor_webhook_attempts_total counter\n"
+             "pictor_webhook_attempts_total " + std::to_string(w.attempts) + "\n";
+    extra += "# HELP pictor_webhook_deliveries_total Webhook deliveries ended since start, by outcome.\n"
+             "# TYPE pictor_webhook_deliveries_total counter\n";
+    extra += "pictor_webhook_deliveries_total{outcome=\"delivered\"} " + std::to_string(w.delivered) + "\n";
+    extra += "pictor_webhook_deliveries_total{outcome=\"failed\"} " + std::to_string(w.failed) + "\n";
     extra += provider_metrics(ctx);
     res.status = 200;
     res.set_content(ctx.metrics.render(extra), "text/plain; version=0.0.4");

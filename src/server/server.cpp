@@ -13,6 +13,7 @@
 #include "arena/voter_token.h"
 #include "gateway/provider_config.h"
 #include "gateway/url_fetch.h"
+#include "gateway/webhook_signature.h"
 #include "server/context.h"
 #include "store/data_dir.h"
 
@@ -21,6 +22,15 @@ namespace pictor::server {
 namespace fs = std::filesystem;
 
 namespace {
+
+// The webhook signing secret: the operator's environment variable, else <data-dir>/webhook.secret
+// (made on first use), so that it survives restarts and receivers keep verifying.
+Result<std::string> webhook_secret(const ServerOptions& opts, const std::string& dir) {
+  if (!opts.webhook_secret_env.empty()) {
+    if (const char* v = std::getenv(opts.webhook_secret_env.c_str()); v && *v) return std::string(v);
+  }
+  return store::load_or_create_secret_file(dir + "/webhook.secret", "a webhook secret", gateway::new_webhook_secret);
+}
 
 bool is_loopback(const std::string& host) {
   return host == "127.0.0.1" || host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
@@ -51,6 +61,26 @@ class ServerImpl final : public Server {
       auto prices = jobs::PriceTable::from_json_file(opts.prices_file);
       if (!prices.is_ok()) return prices.status();
       jopts.prices = *prices;
+    }
+    if (!opts.webhook_allow.empty()) {
+      auto secret = webhook_secret(opts, dir);
+      if (!secret.is_ok()) return secret.status();
+      jopts.webhooks.policy.allow = opts.webhook_allow;
+      jopts.webhooks.policy.timeout_s = opts.webhook_timeout_s;
+      jopts.webhooks.secret = *secret;
+      jopts.webhooks.first_retry_s = opts.webhook_retry_s;
+      jopts.webhooks.give_up_after_s = opts.webhook_give_up_h * 3600;
+      jopts.webhook_payload = [](const store::JobRecord& rec, const std::string& event, const std::string& delivery_id,
+                                 const std::string& base) {
+        jobs::JobView view;
+        view.record = rec;
+        nlohmann::json data = job_json(view, base);
+        data.erase("webhook");
+        return nlohmann::json{{"id", delivery_id}, {"type", event}, {"created_at", store::now_ms() / 1000}, {"data", data}}.dump();
+      };
+      ctx_.limits.webhook_url_allowed = [policy = jopts.webhooks.policy](const std::string& url) {
+        return gateway::check_url_allowed(url, policy);
+      };
     }
     engine::LoadOptions lopts;
     lopts.threads = opts.engine_threads;

@@ -29,6 +29,12 @@ struct ServerOptions {
   std::vector<std::string> fetch_allow;   // hosts input.images URLs may name; empty = no fetching
   int64_t fetch_max_bytes = 20LL << 20;
   double fetch_timeout_s = 10;
+  // Webhooks (docs/server.md): hosts a job's webhook.url may name; empty = webhooks refused.
+  std::vector<std::string> webhook_allow;
+  double webhook_timeout_s = 10;          // per try
+  double webhook_retry_s = 5;             // first retry delay (doubling, at most an hour apart)
+  double webhook_give_up_h = 24;          // no try this long after the job ended
+  std::string webhook_secret_env = "PICTOR_WEBHOOK_SECRET";  // else <data-dir>/webhook.secret
   int http_threads = 512;                 // connections served at once (long-polls hold one each)
   int engine_threads = 0;
   std::string dtype = "auto";

@@ -12,6 +12,7 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 
 namespace pictor::store {
 
@@ -55,6 +56,30 @@ Status DataDirLock::acquire(const std::string& dir) {
     return unavailable("another pictor process (a server, or pictor arena) is using the data directory " + dir + " (" +
                        path + " is locked)");
   return Status::ok();
+}
+
+Result<std::string> load_or_create_secret_file(const std::string& path, const std::string& what,
+                                               const std::function<std::string()>& make) {
+  {
+    std::ifstream in(path);
+    if (in) {
+      std::string s;
+      std::getline(in, s);
+      if (s.size() >= 32) return s;
+      return corrupt_data(path + " does not hold " + what + " (delete it to make a new one)");
+    }
+  }
+  const std::string secret = make();
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    if (errno == EEXIST) return load_or_create_secret_file(path, what, make);
+    return io_error("cannot create " + path + ": " + std::strerror(errno));
+  }
+  const std::string line = secret + "\n";
+  const bool ok = ::write(fd, line.data(), line.size()) == ssize_t(line.size());
+  ::close(fd);
+  if (!ok) return io_error("cannot write " + path);
+  return secret;
 }
 
 }  // namespace pictor::store

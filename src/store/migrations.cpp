@@ -182,10 +182,42 @@ CREATE INDEX arena_rating_snapshots_taken ON arena_rating_snapshots (taken_at_ms
 
 }  // namespace
 
+// Webhook deliveries and their tries (docs/server.md "Webhooks"); usage learns which provider ran
+// a job (the gateway's upstreams, docs/providers.md).
+constexpr const char* k0003Webhooks = R"sql(
+ALTER TABLE usage ADD COLUMN provider TEXT NOT NULL DEFAULT '';
+
+CREATE TABLE webhook_deliveries (
+  id                 TEXT PRIMARY KEY,
+  job_id             TEXT NOT NULL,
+  key_id             TEXT NOT NULL DEFAULT '',
+  url                TEXT NOT NULL,
+  event              TEXT NOT NULL,
+  payload            TEXT NOT NULL,
+  status             TEXT NOT NULL CHECK (status IN ('pending','delivered','failed')),
+  next_attempt_at_ms INTEGER NOT NULL DEFAULT 0,
+  created_at_ms      INTEGER NOT NULL,
+  finished_at_ms     INTEGER NOT NULL DEFAULT 0,
+  UNIQUE (job_id, event)
+);
+CREATE INDEX webhook_deliveries_due ON webhook_deliveries (next_attempt_at_ms) WHERE status = 'pending';
+
+CREATE TABLE webhook_attempts (
+  delivery_id TEXT NOT NULL REFERENCES webhook_deliveries (id),
+  n           INTEGER NOT NULL,
+  at_ms       INTEGER NOT NULL,
+  status_code INTEGER NOT NULL DEFAULT 0,
+  error       TEXT NOT NULL DEFAULT '',
+  duration_ms INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (delivery_id, n)
+);
+)sql";
+
 const std::vector<Migration>& sqlite_migrations() {
   static const std::vector<Migration> kMigrations = {
       {1, "0001_init", k0001Init},
       {2, "0002_arena", k0002Arena},
+      {3, "0003_webhooks", k0003Webhooks},
   };
   return kMigrations;
 }

@@ -209,12 +209,14 @@ Result<std::vector<JobRecord>> SqliteStore::unfinished_jobs() {
   return read_all<JobRecord>(s, read_job);
 }
 
-Status SqliteStore::finish_job(const JobRecord& job, const std::optional<UsageRecord>& usage) {
+Status SqliteStore::finish_job(const JobRecord& job, const std::optional<UsageRecord>& usage,
+                               const std::vector<WebhookDeliveryRecord>& webhooks) {
   std::lock_guard lock(mu_);
   Transaction txn(*db_);
   PICTOR_RETURN_IF_ERROR(txn.begin());
   PICTOR_RETURN_IF_ERROR(update_job_locked(job));
   if (usage) PICTOR_RETURN_IF_ERROR(insert_usage_locked(*usage));
+  for (const auto& d : webhooks) PICTOR_RETURN_IF_ERROR(insert_webhook_delivery_locked(d));
   return txn.commit();
 }
 
@@ -392,10 +394,10 @@ Status SqliteStore::insert_usage_locked(const UsageRecord& u) {
   // A job has at most one usage row: a retried finish_job does not bill twice.
   PREPARE(s,
           "INSERT INTO usage (job_id, key_id, model, quality, images, pixels, compute_seconds, cost_usd,"
-          " created_at_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) ON CONFLICT DO NOTHING");
+          " created_at_ms, provider) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) ON CONFLICT DO NOTHING");
   s.bind(1, u.job_id).bind(2, u.key_id).bind(3, u.model).bind(4, u.quality).bind(5, u.images)
       .bind(6, u.pixels).bind(7, u.compute_seconds).bind(8, u.cost_usd)
-      .bind(9, u.created_at_ms ? u.created_at_ms : now_ms());
+      .bind(9, u.created_at_ms ? u.created_at_ms : now_ms()).bind(10, u.provider);
   return s.run();
 }
 
@@ -413,8 +415,8 @@ Result<std::vector<UsageBucket>> SqliteStore::usage(const UsageQuery& q) {
   if (q.model) where += " AND model = ?5";
   // Integer division: created_at_ms is never negative, so this is floor(t / w) * w.
   PREPARE(s, "SELECT (created_at_ms / ?1) * ?1 AS bucket, key_id, model, count(*), sum(images), sum(pixels),"
-             " sum(compute_seconds), sum(cost_usd) FROM usage " + where +
-             " GROUP BY bucket, key_id, model ORDER BY bucket, key_id, model");
+             " sum(compute_seconds), sum(cost_usd), provider FROM usage " + where +
+             " GROUP BY bucket, key_id, model, provider ORDER BY bucket, key_id, model, provider");
   s.bind(1, q.bucket_ms).bind(2, q.start_ms).bind(3, end);
   if (q.key_id) s.bind(4, *q.key_id);
   if (q.model) s.bind(5, *q.model);
@@ -428,6 +430,7 @@ Result<std::vector<UsageBucket>> SqliteStore::usage(const UsageQuery& q) {
     b.pixels = r.i64(5);
     b.compute_seconds = r.f64(6);
     b.cost_usd = r.f64(7);
+    b.provider = r.text(8);
     return b;
   });
 }

@@ -24,7 +24,8 @@ class SqliteStore final : public Store {
   Result<std::vector<JobRecord>> list_jobs(const JobQuery& q) override;
   Status update_job(const JobRecord& job) override;
   Result<std::vector<JobRecord>> unfinished_jobs() override;
-  Status finish_job(const JobRecord& job, const std::optional<UsageRecord>& usage) override;
+  Status finish_job(const JobRecord& job, const std::optional<UsageRecord>& usage,
+                    const std::vector<WebhookDeliveryRecord>& webhooks = {}) override;
 
   Status put_media(const MediaRecord& m, std::string_view data) override;
   Result<MediaRecord> get_media(const std::string& id) override;
@@ -39,6 +40,13 @@ class SqliteStore final : public Store {
 
   Status insert_usage(const UsageRecord& u) override;
   Result<std::vector<UsageBucket>> usage(const UsageQuery& q) override;
+
+  // sqlite_webhooks.cpp
+  Result<std::optional<WebhookDeliveryRecord>> claim_webhook_delivery(int64_t now_ms, int64_t lease_until_ms) override;
+  Status record_webhook_attempt(const std::string& delivery_id, const WebhookAttempt& attempt,
+                                const std::string& status, int64_t next_attempt_at_ms) override;
+  Result<std::vector<WebhookDeliveryRecord>> list_webhook_deliveries(const std::string& job_id) override;
+  Result<int64_t> next_webhook_due_ms() override;
 
   // sqlite_arena.cpp
   Status insert_arena_prompt(const ArenaPromptRecord& p) override;
@@ -67,6 +75,8 @@ class SqliteStore final : public Store {
   Result<JobRecord> get_job_locked(const std::string& id);
   Status update_job_locked(const JobRecord& job);
   Status insert_usage_locked(const UsageRecord& u);
+  Status insert_webhook_delivery_locked(const WebhookDeliveryRecord& d);
+  Result<std::vector<WebhookAttempt>> webhook_attempts_locked(const std::string& delivery_id);
   Result<ArenaBattleRecord> get_arena_battle_locked(const std::string& id);
 
   std::mutex mu_;

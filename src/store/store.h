@@ -12,6 +12,7 @@
 
 #include "core/status.h"
 #include "store/arena_records.h"
+#include "store/webhook_records.h"
 
 namespace pictor::store {
 
@@ -77,6 +78,7 @@ struct UsageRecord {
   std::string key_id;
   std::string model;
   std::string quality;          // low | medium | high
+  std::string provider;         // who ran it: "local" or an upstream provider's name; "" = before 0003
   int images = 0;
   int64_t pixels = 0;
   double compute_seconds = 0;
@@ -96,6 +98,7 @@ struct UsageBucket {
   int64_t start_ms = 0;
   std::string key_id;
   std::string model;
+  std::string provider;
   int64_t requests = 0;
   int64_t images = 0;
   int64_t pixels = 0;
@@ -117,8 +120,9 @@ class Store {
   virtual Status update_job(const JobRecord& job) = 0;
   // Jobs that are queued or running, oldest first (recovery after a restart).
   virtual Result<std::vector<JobRecord>> unfinished_jobs() = 0;
-  // Updates the job and records its usage in one transaction.
-  virtual Status finish_job(const JobRecord& job, const std::optional<UsageRecord>& usage) = 0;
+  // Updates the job, records its usage and queues its webhook deliveries in one transaction.
+  virtual Status finish_job(const JobRecord& job, const std::optional<UsageRecord>& usage,
+                            const std::vector<WebhookDeliveryRecord>& webhooks = {}) = 0;
 
   // --- media
   virtual Status put_media(const MediaRecord& m, std::string_view data) = 0;
@@ -136,6 +140,19 @@ class Store {
   // --- usage
   virtual Status insert_usage(const UsageRecord& u) = 0;
   virtual Result<std::vector<UsageBucket>> usage(const UsageQuery& q) = 0;  // grouped by bucket, key, model
+
+  // --- webhook deliveries (webhook_records.h); rows are created by finish_job
+  // Takes the pending delivery due longest ago (next_attempt_at_ms <= now_ms) and moves its
+  // next_attempt_at_ms to lease_until_ms in one statement, so two senders (threads or nodes) never
+  // take the same one; a sender that dies lets the lease run out. nullopt when none is due.
+  virtual Result<std::optional<WebhookDeliveryRecord>> claim_webhook_delivery(int64_t now_ms, int64_t lease_until_ms) = 0;
+  // Appends a try and sets the outcome: status "pending" (next try at next_attempt_at_ms),
+  // "delivered" or "failed" (finished_at_ms = the attempt's time). not_found for an unknown id.
+  virtual Status record_webhook_attempt(const std::string& delivery_id, const WebhookAttempt& attempt,
+                                        const std::string& status, int64_t next_attempt_at_ms) = 0;
+  virtual Result<std::vector<WebhookDeliveryRecord>> list_webhook_deliveries(const std::string& job_id) = 0;
+  // The earliest next_attempt_at_ms of a pending delivery; 0 = none pending.
+  virtual Result<int64_t> next_webhook_due_ms() = 0;
 
   // --- arena (arena_records.h)
   virtual Status insert_arena_prompt(const ArenaPromptRecord& p) = 0;

@@ -3,12 +3,14 @@
 #include <deque>
 
 #include "codecs/codecs.h"
+#include "gateway/backoff.h"
 #include "gateway/catalog.h"
 #include "gateway/circuit_breaker.h"
 #include "gateway/provider_config.h"
 #include "gateway/router.h"
 #include "gateway/sse_reader.h"
 #include "gateway/url_fetch.h"
+#include "gateway/webhook_signature.h"
 
 namespace pictor::gateway {
 namespace {
@@ -92,6 +94,69 @@ TEST(UrlFetch, ParsesUrlsAndKnowsInternalAddresses) {
   FetchPolicy loop;
   loop.allow = {"localhost"};
   EXPECT_NE(fetch_url("http://localhost:9/x.png", loop).status().message().find("loopback"), std::string::npos);
+}
+
+TEST(UrlFetch, WebhookUrlsAreCheckedBeforeAnythingIsSent) {
+  FetchPolicy hooks;
+  hooks.allow = {"hooks.example.com", "127.0.0.1"};
+  EXPECT_TRUE(check_url_allowed("https://hooks.example.com/pictor", hooks).is_ok());
+  EXPECT_TRUE(check_url_allowed("http://127.0.0.1:8000/hook", hooks).is_ok()) << "a listed loopback address";
+  EXPECT_NE(check_url_allowed("https://evil.example.org/", hooks).message().find("allow-list"), std::string::npos);
+  EXPECT_NE(check_url_allowed("ftp://hooks.example.com/", hooks).message().find("http"), std::string::npos);
+  FetchPolicy wildcard;
+  wildcard.allow = {"*"};  // a bare "*" is no wildcard: only "*.domain" is
+  EXPECT_FALSE(check_url_allowed("https://hooks.example.com/", wildcard).is_ok());
+  FetchPolicy v6;
+  v6.allow = {"::1"};
+  EXPECT_TRUE(check_url_allowed("http://[::1]:9/h", v6).is_ok());
+  FetchPolicy names_only;
+  names_only.allow = {"10.0.0.5"};
+  EXPECT_TRUE(check_url_allowed("http://10.0.0.5/h", names_only).is_ok());
+  // Sending re-checks the address the name resolves to: a listed name pointing at loopback is refused.
+  FetchPolicy by_name;
+  by_name.allow = {"localhost"};
+  auto sent = post_url("http://localhost:9/h", {}, "{}", "application/json", by_name);
+  ASSERT_FALSE(sent.is_ok());
+  EXPECT_EQ(sent.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(sent.status().message().find("loopback"), std::string::npos);
+  // Nothing listening: unavailable (worth retrying), not invalid_argument.
+  FetchPolicy loop;
+  loop.allow = {"127.0.0.1"};
+  loop.timeout_s = 2;
+  auto refused = post_url("http://127.0.0.1:9/h", {}, "{}", "application/json", loop);
+  ASSERT_FALSE(refused.is_ok());
+  EXPECT_EQ(refused.status().code(), StatusCode::kUnavailable);
+}
+
+TEST(Backoff, DoublesUpToTheCapWithinTheJitter) {
+  EXPECT_DOUBLE_EQ(backoff_delay(5, 1, 3600, 0.2, 0.5), 5);
+  EXPECT_DOUBLE_EQ(backoff_delay(5, 2, 3600, 0.2, 0.5), 10);
+  EXPECT_DOUBLE_EQ(backoff_delay(5, 4, 3600, 0.2, 0.5), 40);
+  EXPECT_DOUBLE_EQ(backoff_delay(5, 30, 3600, 0.2, 0.5), 3600);
+  EXPECT_DOUBLE_EQ(backoff_delay(5, 1000, 3600, 0.2, 0.5), 3600) << "no overflow far out";
+  EXPECT_DOUBLE_EQ(backoff_delay(5, 1, 3600, 0.2, 0.0), 4);
+  EXPECT_NEAR(backoff_delay(5, 1, 3600, 0.2, 0.999999), 6, 1e-4);
+  EXPECT_DOUBLE_EQ(backoff_delay(200, 3, 1000, 0.5, 0.0), 400);
+  EXPECT_DOUBLE_EQ(backoff_delay(200, 0, 1000, 0.5, 0.5), 200) << "retry 0 counts as the first";
+}
+
+TEST(WebhookSignature, MatchesTheStandardWebhooksVector) {
+  // The Standard Webhooks specification's example (and its reference libraries' tests).
+  auto sig = webhook_signature("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "msg_p5jXN8AQM9LWM0D4loKWxJek", 1614265330,
+                               R"({"test": 2432232314})");
+  ASSERT_TRUE(sig.is_ok());
+  EXPECT_EQ(*sig, "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=");
+  // Any change to id, time or body changes it.
+  EXPECT_NE(*webhook_signature("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "msg_p5jXN8AQM9LWM0D4loKWxJek", 1614265331,
+                               R"({"test": 2432232314})"), *sig);
+  EXPECT_NE(*webhook_signature("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "msg_p5jXN8AQM9LWM0D4loKWxJek", 1614265330,
+                               R"({"test": 2432232315})"), *sig);
+  EXPECT_FALSE(webhook_signature("whsec_not base64!", "id", 1, "{}").is_ok());
+  const std::string s1 = new_webhook_secret(), s2 = new_webhook_secret();
+  EXPECT_EQ(s1.rfind("whsec_", 0), 0u);
+  EXPECT_EQ(s1.size(), 6u + 44u);
+  EXPECT_NE(s1, s2);
+  EXPECT_TRUE(webhook_signature(s1, "id", 1, "{}").is_ok());
 }
 
 TEST(CircuitBreaker, OpensHalfOpensAndCloses) {

@@ -16,8 +16,10 @@ import { deflateSync } from 'node:zlib';
 
 // Node 18 (Debian 12's nodejs) has no global File; the openai package asks for this shim there.
 if (typeof globalThis.File === 'undefined') globalThis.File = (await import('node:buffer')).File;
+// Node 18 has WebCrypto only as node:crypto's webcrypto; the client's webhooks.unwrap needs the global.
+if (typeof globalThis.crypto === 'undefined') globalThis.crypto = (await import('node:crypto')).webcrypto;
 
-const { default: OpenAI, toFile } = await import('openai');
+const { default: OpenAI, toFile, InvalidWebhookSignatureError } = await import('openai');
 
 const PICTOR = process.env.PICTOR_BINARY;
 const MODEL = 'pictor-mini';
@@ -327,6 +329,49 @@ test('through a gateway whose first provider fails, the client never notices the
   } finally {
     gw.kill('SIGKILL');
     flaky.close();
+  }
+});
+
+test("pictor's webhooks verify with the client's webhooks.unwrap (Standard Webhooks signatures)", async (t) => {
+  const { createServer } = await import('node:http');
+  const secret = 'whsec_' + Buffer.from('pictor-node-webhook-test-secret!').toString('base64');
+  let resolveHit;
+  const hit = new Promise((resolve) => { resolveHit = resolve; });
+  const receiver = createServer((req, res) => {
+    let body = '';
+    req.setEncoding('utf8');
+    req.on('data', (d) => { body += d; });
+    req.on('end', () => { res.writeHead(204); res.end(); resolveHit({ body, headers: req.headers }); });
+  });
+  await new Promise((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+  const hookLog = join(scratch, 'webhook-server.log');
+  const srv = spawn(PICTOR, ['serve', '--port', '0', '--no-auth', '--data-dir', join(scratch, 'hook-data'), '--threads', '1',
+                             '--webhook-allow', '127.0.0.1'], {
+    env: { ...process.env, PICTOR_MODELS: join(scratch, 'models'), PICTOR_WEBHOOK_SECRET: secret },
+    stdio: ['ignore', 'pipe', openSync(hookLog, 'a')],
+  });
+  try {
+    const first = await new Promise((resolve) => createInterface({ input: srv.stdout }).once('line', resolve));
+    srv.stdout.resume();
+    const m = /http:\/\/127\.0\.0\.1:(\d+)/.exec(first);
+    assert.ok(m, `server did not start: '${first}'\n${tail(hookLog)}`);
+    const job = await (await fetch(`http://127.0.0.1:${m[1]}/v1/generations`, {
+      method: 'POST', headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ model: MODEL, input: { prompt: 'a red circle', quality: 'low', ...FAST },
+                             webhook: { url: `http://127.0.0.1:${receiver.address().port}/hook` } }),
+    })).json();
+    const { body, headers } = await Promise.race([
+      hit, new Promise((_, reject) => setTimeout(() => reject(new Error('no webhook in 60 s')), 60_000).unref()),
+    ]);
+    const event = await client.webhooks.unwrap(body, headers, secret);
+    assert.equal(event.type, 'generation.completed');
+    assert.equal(event.data.id, job.id);
+    await assert.rejects(client.webhooks.unwrap(body.replace('completed', 'failed'), headers, secret),
+                         InvalidWebhookSignatureError, 'a changed body does not verify');
+    t.diagnostic(`webhook ${headers['webhook-id']} verified by openai ${OpenAI.VERSION ?? ''}`);
+  } finally {
+    srv.kill('SIGKILL');
+    receiver.close();
   }
 });
 
