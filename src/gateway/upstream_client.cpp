@@ -3,6 +3,8 @@
 #include <httplib.h>
 
 #include <chrono>
+#include <map>
+#include <memory>
 #include <condition_variable>
 #include <mutex>
 #include <random>
@@ -30,6 +32,45 @@ Endpoint split_base_url(const std::string& base) {
 }
 
 bool extras_allowed(ProviderKind k) { return k == ProviderKind::kPictor; }
+
+// Idle keep-alive connections per origin, so that back-to-back calls to one upstream skip the
+// TCP (and TLS) handshake. A connection goes back only after a complete, uncancelled answer, and
+// is reused only within kMaxIdle: servers close idle connections after a few seconds (pictor
+// after 5), and a request written into a connection the server is closing would fail.
+class IdleConnections {
+ public:
+  std::unique_ptr<httplib::Client> take(const std::string& origin) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto& idle = idle_[origin];
+    const auto now = std::chrono::steady_clock::now();
+    while (!idle.empty()) {
+      Idle one = std::move(idle.back());
+      idle.pop_back();
+      if (now - one.since < kMaxIdle) return std::move(one.client);
+    }
+    return nullptr;
+  }
+  void give_back(const std::string& origin, std::unique_ptr<httplib::Client> client) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto& idle = idle_[origin];
+    if (idle.size() < kMaxPerOrigin) idle.push_back({std::move(client), std::chrono::steady_clock::now()});
+  }
+
+ private:
+  static constexpr auto kMaxIdle = std::chrono::seconds(2);
+  static constexpr size_t kMaxPerOrigin = 32;
+  struct Idle {
+    std::unique_ptr<httplib::Client> client;
+    std::chrono::steady_clock::time_point since;
+  };
+  std::mutex mutex_;
+  std::map<std::string, std::vector<Idle>> idle_;
+};
+
+IdleConnections& idle_connections() {
+  static IdleConnections pool;
+  return pool;
+}
 
 // The fields every kind shares, as strings (multipart) — JSON adds types.
 std::vector<std::pair<std::string, std::string>> form_fields(ProviderKind kind, const UpstreamRequest& r) {
@@ -190,13 +231,16 @@ Result<UpstreamResult> call_upstream(const ProviderConfig& provider, const Upstr
   failure = UpstreamFailure{};
   const auto t0 = std::chrono::steady_clock::now();
   const Endpoint ep = split_base_url(provider.base_url);
-  httplib::Client client(ep.origin);
+  std::unique_ptr<httplib::Client> pooled = idle_connections().take(ep.origin);
+  if (!pooled) pooled = std::make_unique<httplib::Client>(ep.origin);
+  httplib::Client& client = *pooled;
   if (!client.is_valid()) return invalid_argument("provider " + provider.name + ": cannot use base_url " + provider.base_url);
   const auto timeout = std::chrono::milliseconds(int64_t(provider.timeout_s * 1000));
   client.set_connection_timeout(std::min<std::chrono::milliseconds>(timeout, std::chrono::seconds(10)));
   client.set_read_timeout(timeout);
   client.set_write_timeout(timeout);
-  client.set_keep_alive(false);
+  client.set_keep_alive(true);
+  client.set_tcp_nodelay(true);  // headers and body go in two writes: without it the body waits for a delayed ACK (~40 ms)
 
   const bool edit = !request.images.empty();
   const bool stream = request.partial_images > 0;
@@ -260,6 +304,8 @@ Result<UpstreamResult> call_upstream(const ProviderConfig& provider, const Upstr
   }
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   if (cancel && cancel->load()) return cancelled("canceled by request");
+  // A whole answer that the server did not end with Connection: close leaves a reusable connection.
+  if (sent && res.get_header_value("Connection") != "close") idle_connections().give_back(ep.origin, std::move(pooled));
   const std::string who = "provider " + provider.name;
   const bool streamed = status == 200 && content_type.rfind("text/event-stream", 0) == 0;
   if (streamed) {
