@@ -115,10 +115,32 @@ int main(int argc, char** argv) {
       }
     }
     // An optional history, so the server replays a large log at start and counts against it.
+    // Every vote names a stored battle (arena_votes.battle_id references arena_battles): a vote
+    // without one is refused by the store, and the history would silently be empty.
+    store::ArenaPromptRecord hp;
+    hp.id = store::new_id("prm");
+    hp.arena = "text-to-image";
+    hp.text = "history prompt";
+    hp.category = "objects";
+    hp.language = "en";
+    hp.text_hash = hp.id;
+    if (history > 0 && !s.insert_arena_prompt(hp).is_ok()) return 1;
     for (int i = 0; i < history; ++i) {
+      store::ArenaBattleRecord hb;
+      hb.id = "battle_history_" + std::to_string(i);
+      hb.arena = hp.arena;
+      hb.prompt_id = hp.id;
+      hb.voter_id = "history";
+      hb.width = hb.height = 64;
+      hb.created_at_ms = now - 86'400'000 + i;
+      hb.expires_at_ms = now - 86'400'000 + i + 3'600'000;
+      if (Status st = s.insert_arena_battle(hb); !st.is_ok()) {
+        std::fprintf(stderr, "history battle %d: %s\n", i, st.message().c_str());
+        return 1;
+      }
       store::ArenaVoteRecord r;
       r.id = store::new_id("vote");
-      r.battle_id = "battle_history_" + std::to_string(i);
+      r.battle_id = hb.id;
       r.arena = "text-to-image";
       r.voter_id = "history";
       r.outcome_json = "{}";
@@ -128,7 +150,10 @@ int main(int argc, char** argv) {
       r.language = "en";
       r.prompt_hash = "h" + std::to_string(i);
       r.created_at_ms = now - 86'400'000 + i;
-      (void)s.insert_arena_vote(r);
+      if (Status st = s.insert_arena_vote(r); !st.is_ok()) {
+        std::fprintf(stderr, "history vote %d: %s\n", i, st.message().c_str());
+        return 1;
+      }
     }
   }
 

@@ -33,69 +33,18 @@
 #include <thread>
 #include <vector>
 
+#include "bench_server.h"
+
 namespace {
 
 namespace fs = std::filesystem;
 using nlohmann::json;
-using Clock = std::chrono::steady_clock;
+using pictor::bench::Clock;
+using pictor::bench::percentile;
+using pictor::bench::secs_since;
+using Server = pictor::bench::BenchServer;
 
 int g_threads = 1;
-double secs_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
-
-double percentile(std::vector<double> v, double p) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  return v[std::min(v.size() - 1, size_t(p * double(v.size() - 1) + 0.5))];
-}
-
-struct Server {
-  pid_t pid = -1;
-  int port = 0;
-  bool start(const std::string& binary, const fs::path& data, const std::string& model, const std::vector<std::string>& extra = {}) {
-    int p[2];
-    if (pipe(p) != 0) return false;
-    fs::create_directories(data);
-    pid = fork();
-    if (pid == 0) {
-      dup2(p[1], 1);
-      FILE* log = std::fopen((data.string() + ".log").c_str(), "a");
-      if (log) dup2(fileno(log), 2);
-      std::vector<std::string> args = {binary, "serve", "--port", "0", "--no-auth", "--data-dir", data.string(), "--model", model,
-                                       "--max-queue", "10000", "--shutdown-grace", "0", "--threads", std::to_string(g_threads),
-                                       "--rate-limit", "0"};
-      args.insert(args.end(), extra.begin(), extra.end());
-      std::vector<char*> argv;
-      for (auto& a : args) argv.push_back(a.data());
-      argv.push_back(nullptr);
-      execv(binary.c_str(), argv.data());
-      _exit(127);
-    }
-    close(p[1]);
-    std::string line;
-    char c;
-    while (read(p[0], &c, 1) == 1 && c != '\n') line += c;
-    close(p[0]);
-    const auto pos = line.find("http://127.0.0.1:");
-    if (pos == std::string::npos) return false;
-    port = std::stoi(line.substr(pos + 17));
-    return true;
-  }
-  ~Server() { stop(); }
-  void stop() {
-    if (pid <= 0) return;
-    ::kill(pid, SIGKILL);
-    int st;
-    waitpid(pid, &st, 0);
-    pid = -1;
-  }
-  httplib::Client client() const {
-    httplib::Client c("127.0.0.1", port);
-    c.set_read_timeout(300, 0);
-    c.set_tcp_nodelay(true);
-    return c;
-  }
-};
-
 // A stand-in provider that always fails: 500, or 429 with Retry-After: 1.
 struct FailingUpstream {
   httplib::Server svr;
@@ -167,9 +116,9 @@ std::string body_for(const std::string& model) {
 
 json run_overhead(const std::string& binary, const fs::path& dir, const std::string& model, int iterations) {
   Server up, gw;
-  if (!up.start(binary, dir / "ov-upstream", model, {"--workers", "1"})) return {{"error", "upstream did not start"}};
+  if (!up.start(binary, dir / "ov-upstream", model, g_threads, {"--workers", "1"})) return {{"error", "upstream did not start"}};
   const fs::path pf = write_providers(dir, "ov", json::array({provider("upstream", up.port, 0.005, 1)}));
-  if (!gw.start(binary, dir / "ov-gateway", model, {"--providers", pf.string()})) return {{"error", "gateway did not start"}};
+  if (!gw.start(binary, dir / "ov-gateway", model, g_threads, {"--providers", pf.string()})) return {{"error", "gateway did not start"}};
   auto direct = up.client();
   const std::string direct_body = body_for("pictor-mini"), via_body = body_for("bench-model");
   {
@@ -181,7 +130,7 @@ json run_overhead(const std::string& binary, const fs::path& dir, const std::str
   }
   // The gateway's figures from here on: restart it so the warm-up is not in its window.
   gw.stop();
-  if (!gw.start(binary, dir / "ov-gateway", model, {"--providers", pf.string()})) return {{"error", "gateway did not restart"}};
+  if (!gw.start(binary, dir / "ov-gateway", model, g_threads, {"--providers", pf.string()})) return {{"error", "gateway did not restart"}};
   auto via = gw.client();
   (void)via.Get("/healthz");
   std::vector<double> t_direct, t_via;
@@ -243,7 +192,7 @@ json run_overhead_instant(const std::string& binary, const fs::path& dir, const 
   InstantUpstream up;
   const fs::path pf = write_providers(dir, "ovi", json::array({provider("instant", up.port, 0.005, 1)}));
   Server gw;
-  if (!gw.start(binary, dir / "ovi-gateway", model, {"--providers", pf.string()})) return {{"error", "gateway did not start"}};
+  if (!gw.start(binary, dir / "ovi-gateway", model, g_threads, {"--providers", pf.string()})) return {{"error", "gateway did not start"}};
   httplib::Client direct("127.0.0.1", up.port);
   direct.set_tcp_nodelay(true);
   auto via = gw.client();
@@ -311,7 +260,7 @@ json blast(const Server& gw, int requests, int clients) {
 
 json run_failover(const std::string& binary, const fs::path& dir, const std::string& model, int requests, int clients) {
   Server up;
-  if (!up.start(binary, dir / "fo-upstream", model, {"--workers", "1"})) return {{"error", "upstream did not start"}};
+  if (!up.start(binary, dir / "fo-upstream", model, g_threads, {"--workers", "1"})) return {{"error", "upstream did not start"}};
   json out = json::object();
   for (const std::string mode : {"down", "500", "429"}) {
     std::unique_ptr<FailingUpstream> failing;
@@ -327,7 +276,7 @@ json run_failover(const std::string& binary, const fs::path& dir, const std::str
                                         {{"retry", {{"max_attempts", 2}, {"base_delay_ms", 50}, {"max_delay_ms", 500}}},
                                          {"circuit_breaker", {{"failure_threshold", 5}, {"cooldown_s", 2}}}});
     Server gw;
-    if (!gw.start(binary, dir / ("fo-gateway-" + mode), model, {"--providers", pf.string()})) {
+    if (!gw.start(binary, dir / ("fo-gateway-" + mode), model, g_threads, {"--providers", pf.string()})) {
       out[mode] = {{"error", "gateway did not start"}};
       continue;
     }
@@ -349,7 +298,7 @@ json run_none_left(const std::string& binary, const fs::path& dir, const std::st
                                       {{"retry", {{"max_attempts", 2}, {"base_delay_ms", 50}, {"max_delay_ms", 500}}},
                                        {"circuit_breaker", {{"failure_threshold", 5}, {"cooldown_s", 30}}}});
   Server gw;
-  if (!gw.start(binary, dir / "none-gateway", model, {"--providers", pf.string()})) return {{"error", "gateway did not start"}};
+  if (!gw.start(binary, dir / "none-gateway", model, g_threads, {"--providers", pf.string()})) return {{"error", "gateway did not start"}};
   return blast(gw, requests, clients);
 }
 

@@ -26,6 +26,7 @@
 #include <thread>
 #include <vector>
 
+#include "bench_server.h"
 #include "engine/engine.h"
 
 namespace {
@@ -34,59 +35,10 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 
 int g_threads = 0;  // engine threads, in-process and in the server (0 = all cores)
-using Clock = std::chrono::steady_clock;
-
-double secs_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
-
-double percentile(std::vector<double> v, double p) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  return v[std::min(v.size() - 1, size_t(p * double(v.size() - 1) + 0.5))];
-}
-
-struct Server {
-  pid_t pid = -1;
-  int port = 0;
-  bool start(const std::string& binary, const fs::path& data, const std::string& model, const std::vector<std::string>& extra = {}) {
-    int p[2];
-    if (pipe(p) != 0) return false;
-    pid = fork();
-    if (pid == 0) {
-      dup2(p[1], 1);
-      FILE* log = std::fopen((data.string() + ".log").c_str(), "a");
-      if (log) dup2(fileno(log), 2);
-      std::vector<std::string> args = {binary, "serve", "--port", "0", "--no-auth", "--data-dir", data.string(), "--model", model,
-                                       "--max-queue", "10000", "--shutdown-grace", "0", "--threads", std::to_string(g_threads)};
-      args.insert(args.end(), extra.begin(), extra.end());
-      std::vector<char*> argv;
-      for (auto& a : args) argv.push_back(a.data());
-      argv.push_back(nullptr);
-      execv(binary.c_str(), argv.data());
-      _exit(127);
-    }
-    close(p[1]);
-    std::string line;
-    char c;
-    while (read(p[0], &c, 1) == 1 && c != '\n') line += c;
-    close(p[0]);
-    const auto pos = line.find("http://127.0.0.1:");
-    if (pos == std::string::npos) return false;
-    port = std::stoi(line.substr(pos + 17));
-    return true;
-  }
-  void stop(int sig) {
-    if (pid <= 0) return;
-    ::kill(pid, sig);
-    int st;
-    waitpid(pid, &st, 0);
-    pid = -1;
-  }
-  httplib::Client client() const {
-    httplib::Client c("127.0.0.1", port);
-    c.set_read_timeout(300, 0);
-    return c;
-  }
-};
+using pictor::bench::Clock;
+using pictor::bench::percentile;
+using pictor::bench::secs_since;
+using Server = pictor::bench::BenchServer;
 
 json gen_body(int steps = 0, const std::string& quality = "low") {
   json in = {{"prompt", "two red circles above a blue square"}, {"quality", quality}, {"seed", 1}};
@@ -104,7 +56,7 @@ json run_overhead(const std::string& binary, const fs::path& dir, const std::str
   req.quality = pictor::engine::Quality::kLow;
   req.seed = 1;
   Server srv;
-  if (!srv.start(binary, dir / "overhead", model)) return {{"error", "server did not start"}};
+  if (!srv.start(binary, dir / "overhead", model, g_threads)) return {{"error", "server did not start"}};
   auto cli = srv.client();
   const std::string body = json{{"prompt", req.prompt}, {"quality", "low"}, {"seed", 1}}.dump();
   (void)(*engine)->generate(req);  // warm-up both
@@ -194,7 +146,7 @@ json run_batch(Server& srv, int jobs, int pollers) {
 
 json run_long_poll(const std::string& binary, const fs::path& dir, const std::string& model, int jobs, int pollers) {
   Server srv;
-  if (!srv.start(binary, dir / "longpoll", model)) return {{"error", "server did not start"}};
+  if (!srv.start(binary, dir / "longpoll", model, g_threads)) return {{"error", "server did not start"}};
   (void)run_batch(srv, 2, 0);  // warm-up
   json alone = run_batch(srv, jobs, 0);
   json with = run_batch(srv, jobs, pollers);
@@ -210,7 +162,7 @@ json run_long_poll(const std::string& binary, const fs::path& dir, const std::st
 json run_status_get(const std::string& binary, const fs::path& dir, const std::string& model, int clients, double seconds,
                     int think_ms) {
   Server srv;
-  if (!srv.start(binary, dir / "statusget", model)) return {{"error", "server did not start"}};
+  if (!srv.start(binary, dir / "statusget", model, g_threads)) return {{"error", "server did not start"}};
   auto cli = srv.client();
   std::vector<std::string> ids;
   for (int i = 0; i < 400; ++i) {
@@ -253,7 +205,7 @@ json run_kill9(const std::string& binary, const fs::path& dir, const std::string
   int start_failures = 0;
   for (int c = 0; c < cycles; ++c) {
     Server srv;
-    if (!srv.start(binary, data, model)) {
+    if (!srv.start(binary, data, model, g_threads)) {
       ++start_failures;
       continue;
     }
@@ -266,7 +218,7 @@ json run_kill9(const std::string& binary, const fs::path& dir, const std::string
     srv.stop(SIGKILL);
   }
   Server srv;
-  if (!srv.start(binary, data, model)) return {{"error", "server did not restart"}};
+  if (!srv.start(binary, data, model, g_threads)) return {{"error", "server did not restart"}};
   auto cli = srv.client();
   int completed = 0, failed_with_reason = 0, lost = 0;
   for (const auto& id : ids) {

@@ -98,6 +98,19 @@ class PictorMiniEngine final : public Engine {
     auto ids = torch::tensor(cond.ids, torch::kLong).unsqueeze(0);
     if (guided) ids = torch::cat({ids, torch::tensor(uncond.ids, torch::kLong).unsqueeze(0)}, 0);
     ids = ids.to(policy_.device);
+    // A layout-grounded model first plans the picture: one layout per image, drawn from the
+    // planner with a stream of the image's own seed (so plan_only gives the generation's plans).
+    const bool grounded = file_.model->config().layout_mode > 0;
+    auto plan_image = [&](int i) {
+      std::vector<Rng> rngs = {Rng(req.seed, 0x1a7000ull + uint64_t(i))};
+      return file_.model->planner()->sample(ids.slice(0, 0, 1), rngs)[0];
+    };
+    if (req.plan_only) {
+      if (!grounded) return invalid_argument("plan_only: this pictor-mini has no layout planner (--design text)");
+      for (int i = 0; i < req.n; ++i) result.layouts.push_back(plan_image(i));
+      result.seconds = seconds_since(t0);
+      return result;
+    }
     auto pad = ids.eq(WordTokenizer::kPad);
     auto [context, pooled] = file_.model->encode_text(ids, pad);
 
@@ -114,28 +127,15 @@ class PictorMiniEngine final : public Engine {
                       .repeat({rows, 1, 1, 1}).to(policy_.device, policy_.dtype);
       cond_flag = torch::ones({rows}).to(policy_.device, policy_.dtype);
     }
-    const bool grounded = file_.model->config().layout_mode > 0;
-    if (req.plan_only) {
-      if (!grounded) return invalid_argument("plan_only: this pictor-mini has no layout planner (--design text)");
-      for (int i = 0; i < req.n; ++i) {
-        std::vector<Rng> rngs = {Rng(req.seed, 0x1a7000ull + uint64_t(i))};
-        result.layouts.push_back(file_.model->planner()->sample(ids.slice(0, 0, 1), rngs)[0]);
-      }
-      result.seconds = seconds_since(t0);
-      return result;
-    }
     for (int i = 0; i < req.n; ++i) {
       auto noise = seeded_noise(req.seed, i, 3, size, size).unsqueeze(0).to(policy_.device, policy_.dtype);
-      // A layout-grounded model first plans the picture: one layout per image, drawn from the
-      // planner with a stream of the image's own seed. The guided pair's second row, and every
-      // edit, goes without a layout (as in training).
+      // The guided pair's second row, and every edit, goes without a layout (as in training).
       LayoutInput layout;
       if (grounded) {
         world::Scene plan_scene;
         const bool planned = !plan.edit_conditioning;
         if (planned) {
-          std::vector<Rng> rngs = {Rng(req.seed, 0x1a7000ull + uint64_t(i))};
-          plan_scene = file_.model->planner()->sample(ids.slice(0, 0, 1), rngs)[0];
+          plan_scene = plan_image(i);
           result.layouts.push_back(plan_scene);
         }
         std::vector<const world::Scene*> rows_of = {planned ? &plan_scene : nullptr};

@@ -2,6 +2,8 @@
 // the run unless --skip-bad; both line forms rate; seed fills a fresh data directory's auto-judge
 // board, and a second seed adds to it.
 #include <gtest/gtest.h>
+
+#include "run_command.h"
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -14,13 +16,11 @@
 
 namespace {
 
+using pictor::test::CommandRun;
+using pictor::test::run_pictor_command;
+
 namespace fs = std::filesystem;
 using nlohmann::json;
-
-struct CommandRun {
-  int exit_code = -1;
-  std::string out, err;
-};
 
 const fs::path& work_dir() {
   static const fs::path dir = [] {
@@ -32,20 +32,7 @@ const fs::path& work_dir() {
   return dir;
 }
 
-CommandRun run(const std::string& args) {
-  const std::string err_path = (work_dir() / "stderr.txt").string();
-  const std::string cmd = std::string(PICTOR_BINARY) + " " + args + " 2>" + err_path;
-  CommandRun r;
-  FILE* p = popen(cmd.c_str(), "r");
-  std::array<char, 4096> buf;
-  size_t n;
-  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) r.out.append(buf.data(), n);
-  const int status = pclose(p);
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  std::ifstream in(err_path);
-  r.err.assign(std::istreambuf_iterator<char>(in), {});
-  return r;
-}
+CommandRun run(const std::string& args) { return run_pictor_command(work_dir(), args); }
 
 std::string write_log(const std::string& name, const std::string& text) {
   const std::string path = (work_dir() / name).string();

@@ -2,6 +2,8 @@
 // own caption passes (exit 0), a contradicting prompt fails (exit 1, with the reason), a prompt
 // outside the world says so (exit 1), bad input is a one-line error (exit 2).
 #include <gtest/gtest.h>
+
+#include "run_command.h"
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -20,13 +22,11 @@
 
 namespace {
 
+using pictor::test::CommandRun;
+using pictor::test::run_pictor_command;
+
 namespace fs = std::filesystem;
 using namespace pictor;
-
-struct CommandRun {
-  int exit_code = -1;
-  std::string out, err;
-};
 
 const fs::path& work_dir() {
   static const fs::path dir = [] {
@@ -40,20 +40,7 @@ const fs::path& work_dir() {
 // Single quotes keep the prompt one argument; prompts here never contain a single quote.
 std::string quote(const std::string& s) { return "'" + s + "'"; }
 
-CommandRun run(const std::string& args) {
-  const std::string err_path = (work_dir() / "stderr.txt").string();
-  const std::string cmd = std::string(PICTOR_BINARY) + " " + args + " 2>" + err_path;
-  CommandRun r;
-  FILE* p = popen(cmd.c_str(), "r");
-  std::array<char, 4096> buf;
-  size_t n;
-  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) r.out.append(buf.data(), n);
-  const int status = pclose(p);
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  std::ifstream in(err_path);
-  r.err.assign(std::istreambuf_iterator<char>(in), {});
-  return r;
-}
+CommandRun run(const std::string& args) { return run_pictor_command(work_dir(), args); }
 
 std::string write_png(const world::Scene& scene, const std::string& name) {
   const std::string path = (work_dir() / name).string();

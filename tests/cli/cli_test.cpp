@@ -1,6 +1,8 @@
 // The CLI as a user meets it: one-line errors with a non-zero exit and no partial output, and
 // the outputs of a good run. Uses a tiny model trained by `pictor train` in the fixture.
 #include <gtest/gtest.h>
+
+#include "run_command.h"
 #include <sys/wait.h>
 
 #include <array>
@@ -14,28 +16,14 @@
 
 namespace {
 
-namespace fs = std::filesystem;
+using pictor::test::CommandRun;
+using pictor::test::run_pictor_command;
 
-struct CommandRun {
-  int exit_code = -1;
-  std::string out, err;
-};
+namespace fs = std::filesystem;
 
 CommandRun run(const std::string& args) {
   static const fs::path dir = fs::temp_directory_path() / ("pictor-cli-" + std::to_string(::getpid()));
-  fs::create_directories(dir);
-  const std::string err_path = (dir / "stderr.txt").string();
-  const std::string cmd = std::string(PICTOR_BINARY) + " " + args + " 2>" + err_path;
-  CommandRun r;
-  FILE* p = popen(cmd.c_str(), "r");
-  std::array<char, 4096> buf;
-  size_t n;
-  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) r.out.append(buf.data(), n);
-  int status = pclose(p);
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  std::ifstream in(err_path);
-  r.err.assign(std::istreambuf_iterator<char>(in), {});
-  return r;
+  return run_pictor_command(dir, args);
 }
 
 int count_lines(const std::string& s) {

@@ -1,6 +1,8 @@
 // `pictor keys` as a user meets it: the key printed once on stdout, listings that never show it,
 // one-line errors with non-zero exits, and a store the server can read (the hash matches).
 #include <gtest/gtest.h>
+
+#include "run_command.h"
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -18,12 +20,10 @@
 
 namespace {
 
-namespace fs = std::filesystem;
+using pictor::test::CommandRun;
+using pictor::test::run_pictor_command;
 
-struct CommandRun {
-  int exit_code = -1;
-  std::string out, err;
-};
+namespace fs = std::filesystem;
 
 fs::path root_dir() {
   static const fs::path dir = [] {
@@ -36,20 +36,7 @@ fs::path root_dir() {
 }
 
 // `env` is prepended to the command line ("PICTOR_DATA_DIR=… ").
-CommandRun run(const std::string& args, const std::string& env = "") {
-  const std::string err_path = (root_dir() / "stderr.txt").string();
-  const std::string cmd = env + std::string(PICTOR_BINARY) + " " + args + " 2>" + err_path;
-  CommandRun r;
-  FILE* p = popen(cmd.c_str(), "r");
-  std::array<char, 4096> buf;
-  size_t n;
-  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) r.out.append(buf.data(), n);
-  int status = pclose(p);
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  std::ifstream in(err_path);
-  r.err.assign(std::istreambuf_iterator<char>(in), {});
-  return r;
-}
+CommandRun run(const std::string& args, const std::string& env = "") { return run_pictor_command(root_dir(), args, env); }
 
 int count_lines(const std::string& s) {
   int n = 0;

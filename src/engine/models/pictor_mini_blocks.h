@@ -2,7 +2,11 @@
 // Building blocks shared by pictor-mini's parts (text encoder, layout planner, UNet): a linear
 // layer with a deterministic bf16 inference path, multi-head attention, the feed-forward block
 // and the pre-LN transformer layer. Checkpoint keys follow the registered names.
-#include <torch/torch.h>
+#include <ATen/ATen.h>
+#include <torch/nn/module.h>
+#include <torch/nn/modules/conv.h>
+#include <torch/nn/modules/linear.h>
+#include <torch/nn/modules/normalization.h>
 
 #include <cmath>
 
