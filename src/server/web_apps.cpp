@@ -1,6 +1,7 @@
 // GET /arena and /playground: the forms rendered here, their behaviour in web/static/arena.js and
 // playground.js (they call the public /v1 routes, as any client would). Also the embedded static
 // files and the HTML 404 for unknown page paths.
+#include "arena/arena_service.h"
 #include "server/web_data.h"
 #include "server/web_html.h"
 
