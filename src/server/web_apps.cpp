@@ -105,7 +105,7 @@ void playground_page(ServerContext& ctx, const httplib::Request& req, httplib::R
            "<div id=\"key-new\" class=\"callout\" hidden><p>New key <strong id=\"key-new-name\"></strong>: copy it now, it is shown only once.</p>"
            "<p class=\"row\"><code id=\"key-new-value\"></code> <button type=\"button\" class=\"ghost small\" id=\"key-new-copy\">Copy</button>"
            " <button type=\"button\" class=\"ghost small\" id=\"key-new-use\">Use it here</button></p></div>"
-           "<div class=\"table-scroll\"><table id=\"key-table\"><caption class=\"sr-only\">API keys</caption><thead><tr><th scope=\"col\">Name</th>"
+           "<div class=\"table-scroll\" tabindex=\"0\"><table id=\"key-table\"><caption class=\"sr-only\">API keys</caption><thead><tr><th scope=\"col\">Name</th>"
            "<th scope=\"col\">Prefix</th><th scope=\"col\">Created</th><th scope=\"col\">Status</th><th scope=\"col\">Scope</th>"
            "<th scope=\"col\"><span class=\"sr-only\">Actions</span></th></tr></thead><tbody></tbody></table></div></div></section>"
            "<form class=\"panel\" id=\"gen-form\"><h2>Request</h2><div class=\"grid\">"

@@ -68,7 +68,7 @@ void leaderboard_page(ServerContext& ctx, const httplib::Request& req, httplib::
   if (rows.empty()) {
     h += "<p class=\"empty\">No model has 3 counted votes on this board yet. <a href=\"/arena\">Vote in the arena</a> to fill it.</p>";
   } else {
-    h += "<div class=\"table-scroll\"><table class=\"sortable board\"><caption class=\"sr-only\">" + esc(arena_title(arena_name)) +
+    h += "<div class=\"table-scroll\" tabindex=\"0\"><table class=\"sortable board\"><caption class=\"sr-only\">" + esc(arena_title(arena_name)) +
          " leaderboard, " + esc(axis_label(axis)) + "</caption><thead><tr>"
          "<th scope=\"col\" class=\"num\">Rank</th><th scope=\"col\" class=\"num\">Rank (UB)</th><th scope=\"col\">Model</th>"
          "<th scope=\"col\" class=\"num\">Score</th><th scope=\"col\" class=\"num\">95 % interval</th><th scope=\"col\" class=\"num\">Votes</th>"

@@ -13,6 +13,12 @@ namespace pictor::server::web {
 
 using nlohmann::json;
 
+// A string field that may be null or missing ("" then).
+std::string text_of(const json& j, const char* key) {
+  auto it = j.find(key);
+  return it != j.end() && it->is_string() ? it->get<std::string>() : "";
+}
+
 std::string arena_title(const std::string& arena) { return arena == "image-edit" ? "Image edit" : "Text to image"; }
 
 std::vector<BoardRow> board_rows(const json& leaderboard) {
@@ -21,7 +27,7 @@ std::vector<BoardRow> board_rows(const json& leaderboard) {
     BoardRow b;
     b.rank = r.value("rank", 0);
     b.rank_ub = r.value("rank_ub", 0);
-    b.entry = r.value("model", "");
+    b.entry = text_of(r, "model");
     auto d = [](const json& v) { return v.is_number() ? v.get<double>() : NAN; };
     b.score = d(r["score"]);
     b.mu = d(r["mu"]);
@@ -69,17 +75,18 @@ SiteData site_data(ServerContext& ctx) {
     m.id = id;
     m.catalog = model_json(ctx, id, false);
     const json& c = m.catalog;
-    m.name = c.value("name", id);
+    m.name = text_of(c, "name");
     if (m.name.empty()) m.name = id;
-    m.organization = c.value("organization", "");
-    if (m.organization.empty()) m.organization = c.value("owned_by", "unknown");
+    m.organization = text_of(c, "organization");
+    if (m.organization.empty()) m.organization = text_of(c, "owned_by");
+    if (m.organization.empty()) m.organization = "unknown";
     m.org_slug = slug(m.organization);
-    m.description = c.value("description", "");
-    m.release_date = c.value("release_date", "");
+    m.description = text_of(c, "description");
+    m.release_date = text_of(c, "release_date");
     if (c.contains("license") && c["license"].is_object()) {
       const json& l = c["license"];
-      m.license_name = l.value("name", "");
-      m.license_url = l.value("url", "");
+      m.license_name = text_of(l, "name");
+      m.license_url = text_of(l, "url");
       if (l.contains("commercial_use") && l["commercial_use"].is_boolean()) m.commercial_use = l["commercial_use"].get<bool>();
     }
     if (c.contains("modalities")) {

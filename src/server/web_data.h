@@ -14,6 +14,8 @@ namespace pictor::server::web {
 
 inline constexpr const char* kArenas[] = {"text-to-image", "image-edit"};
 std::string arena_title(const std::string& arena);  // "Text to image", "Image edit"
+// A string field of a JSON object; "" when it is null or missing.
+std::string text_of(const nlohmann::json& j, const char* key);
 
 // One row of an arena board (leaderboard_json's data[] entry).
 struct BoardRow {

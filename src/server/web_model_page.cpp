@@ -190,14 +190,15 @@ std::string pricing(ServerContext& ctx, const ModelCard& m) {
   std::string h = m.starts_at < 0 ? empty_note("No price is set for " + m.name + " on this server.")
                                   : "<p class=\"callout\">Starts at <strong>" + money(m.starts_at) + "</strong> per generated image via <strong>" +
                                         esc(m.starts_at_provider) + "</strong>.</p>";
-  h += "<div class=\"table-scroll\"><table><caption class=\"sr-only\">Providers of " + esc(m.name) +
+  h += "<div class=\"table-scroll\" tabindex=\"0\"><table><caption class=\"sr-only\">Providers of " + esc(m.name) +
        "</caption><thead><tr><th scope=\"col\">Provider</th><th scope=\"col\">Price $/image</th>"
        "<th scope=\"col\" class=\"num\">Latency p50</th><th scope=\"col\" class=\"num\">p95</th><th scope=\"col\" class=\"num\">Error rate</th>"
        "<th scope=\"col\">Input</th><th scope=\"col\">Output</th></tr></thead><tbody>";
   for (const auto& r : full["providers"]) {
     std::string prices;
-    for (const auto& [q, v] : r["price_per_image"].items())
-      if (v.is_number()) prices += (prices.empty() ? "" : " · ") + esc(q) + " " + money(v.get<double>());
+    for (const char* q : {"low", "medium", "high"})
+      if (r["price_per_image"].contains(q) && r["price_per_image"][q].is_number())
+        prices += (prices.empty() ? "" : " · ") + std::string(q) + " " + money(r["price_per_image"][q].get<double>());
     auto lat = [&](const char* k) {
       const json& v = r["latency_s"][k];
       return v.is_number() ? seconds(v.get<double>()) : std::string("not measured yet");
@@ -266,7 +267,7 @@ std::string benchmarks(ServerContext& ctx, const ModelCard& m) {
           h += empty_note("No " + std::string(what == "Category" ? "category" : "language") + " has 3 votes for it yet.");
           continue;
         }
-        h += "<div class=\"split\"><div class=\"table-scroll\"><table><caption>" + what + "</caption><thead><tr><th scope=\"col\">" +
+        h += "<div class=\"split\"><div class=\"table-scroll\" tabindex=\"0\"><table><caption>" + what + "</caption><thead><tr><th scope=\"col\">" +
              what + "</th><th scope=\"col\" class=\"num\">Score</th><th scope=\"col\" class=\"num\">μ ± 3σ</th>"
              "<th scope=\"col\" class=\"num\">Votes</th><th scope=\"col\" class=\"num\">Rank</th></tr></thead><tbody>" + rows +
              "</tbody></table></div><div>" + bar_chart(bars, arena_title(a) + " score by " + (what == "Category" ? "category" : "language")) +
@@ -294,7 +295,7 @@ std::string rankings(const SiteData& site, const ModelCard& m) {
     return section("rankings", "Leaderboard rankings",
                    empty_note(m.name + " is on no leaderboard yet: a model is ranked once it has 3 counted votes."));
   return section("rankings", "Leaderboard rankings",
-                 "<div class=\"table-scroll\"><table><thead><tr><th scope=\"col\">Arena</th><th scope=\"col\">As</th>"
+                 "<div class=\"table-scroll\" tabindex=\"0\"><table><thead><tr><th scope=\"col\">Arena</th><th scope=\"col\">As</th>"
                  "<th scope=\"col\" class=\"num\">Rank</th><th scope=\"col\" class=\"num\">Rank (UB)</th>"
                  "<th scope=\"col\" class=\"num\">Score</th><th scope=\"col\" class=\"num\">Votes</th></tr></thead><tbody>" + rows +
                      "</tbody></table></div>");
@@ -395,8 +396,10 @@ std::string faq(const SiteData& site, const ModelCard& m) {
     return "<details><summary>" + esc(q) + "</summary><p>" + a + "</p></details>";
   };
   std::string prices, lat;
-  for (const auto& [q, v] : m.price) prices += (prices.empty() ? "" : ", ") + esc(q) + " " + money(v);
-  for (const auto& [q, v] : m.latency) lat += (lat.empty() ? "" : ", ") + esc(q) + " " + seconds(v);
+  for (const char* q : {"low", "medium", "high"}) {
+    if (auto it = m.price.find(q); it != m.price.end()) prices += (prices.empty() ? "" : ", ") + std::string(q) + " " + money(it->second);
+    if (auto it = m.latency.find(q); it != m.latency.end()) lat += (lat.empty() ? "" : ", ") + std::string(q) + " " + seconds(it->second);
+  }
   std::string h;
   h += qa("How much does " + m.name + " cost?",
           prices.empty() ? "No price is set for it on this server."

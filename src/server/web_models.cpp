@@ -39,7 +39,7 @@ std::string license_text(const ModelCard& m) { return m.license_name.empty() ? "
 
 // The models table of the home page and of an organisation's page.
 std::string models_table(const SiteData& site, const std::vector<const ModelCard*>& models, bool with_org) {
-  std::string h = "<div class=\"table-scroll\"><table class=\"sortable\"><caption class=\"sr-only\">Models</caption><thead><tr>"
+  std::string h = "<div class=\"table-scroll\" tabindex=\"0\"><table class=\"sortable\"><caption class=\"sr-only\">Models</caption><thead><tr>"
                   "<th scope=\"col\">Model</th>";
   if (with_org) h += "<th scope=\"col\">Organization</th>";
   h += "<th scope=\"col\" class=\"num\">Text-to-image score</th><th scope=\"col\" class=\"num\">Image-edit score</th>"

@@ -149,7 +149,7 @@ document.addEventListener('DOMContentLoaded', () => {
       const d = document.createElement('span');
       d.className = delta >= 0 ? 'up' : 'down';
       d.textContent = (delta >= 0 ? '▲ +' : '▼ ') + delta.toFixed(2);
-      li.append('Image ' + label(r.slot) + ' (rank ' + ranks[r.slot] + '): ', link, ' — score ' + r.before.score.toFixed(2) + ' → ' + r.after.score.toFixed(2) + ' ', d,
+      li.append('Image ' + label(r.slot) + ' (place ' + (ranks[r.slot] + 1) + '): ', link, ' — score ' + r.before.score.toFixed(2) + ' → ' + r.after.score.toFixed(2) + ' ', d,
                 ' (' + r.after.votes + ' votes)');
       list.appendChild(li);
     });
@@ -186,7 +186,12 @@ document.addEventListener('DOMContentLoaded', () => {
     const button = form.querySelector('button[type="submit"]');
     button.disabled = true;
     P.setStatus(status, 'Starting a battle…');
+    // The last battle's names go with it: nothing of them stays in the page.
     reveal.hidden = true;
+    document.getElementById('reveal-list').textContent = '';
+    document.getElementById('reveal-note').textContent = '';
+    slotsEl.textContent = '';
+    battle = null;
     try {
       battle = await P.api('/v1/arena/battles', { method: 'POST', json: body, key: false });
     } catch (e) {

@@ -54,6 +54,7 @@ document.addEventListener('DOMContentLoaded', () => {
   function clearMask() {
     paint.getContext('2d').clearRect(0, 0, paint.width, paint.height);
     painted = false;
+    canvas.dataset.painted = '0';
     redraw();
     renderCode();
   }
@@ -89,6 +90,7 @@ document.addEventListener('DOMContentLoaded', () => {
     p.arc(x, y, Number($('brush').value) * (canvas.width / Math.max(1, r.width)) / 2, 0, Math.PI * 2);
     p.fill();
     painted = true;
+    canvas.dataset.painted = '1';
     redraw();
   }
   canvas.addEventListener('pointerdown', (e) => { drawing = true; canvas.setPointerCapture(e.pointerId); stroke(e); });
