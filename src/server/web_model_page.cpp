@@ -58,12 +58,14 @@ std::string header(const ModelCard& m) {
 
 std::string examples(ServerContext& ctx, const SiteData& site, const ModelCard& m) {
   std::vector<json> all;
-  for (const auto& e : m.entries)
-    for (const auto& ex : examples_json(ctx, e, 6)["data"]) {
+  for (const auto& e : m.entries) {
+    const json found = examples_json(ctx, e, 6);  // kept: a range-for over found["data"] of a temporary would dangle
+    for (const auto& ex : found["data"]) {
       json x = ex;
       x["entry"] = e;
       all.push_back(x);
     }
+  }
   if (all.empty())
     return section("examples", "Examples",
                    empty_note("No arena battle won by " + m.name + " yet. Its wins appear here once people have voted on them.") +
