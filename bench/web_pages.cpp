@@ -18,6 +18,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <random>
 #include <regex>
 #include <set>
@@ -95,6 +96,7 @@ int main(int argc, char** argv) {
     const std::vector<std::string> categories = {"objects", "counting", "spatial", "colour", "animals", "text"};
     const std::vector<std::string> languages = {"en", "fr", "de", "ja"};
     std::mt19937_64 rng(7);
+    std::map<std::string, std::string> prompts;  // arena + category + language → a prompt id
     // Hidden strengths, so the boards have a real order.
     auto strength = [](const std::string& m) { return double(m[1] - '0'); };
     for (int i = 0; i < votes; ++i) {
@@ -114,9 +116,12 @@ int main(int argc, char** argv) {
       r.language = languages[size_t(i / 7) % languages.size()];
       r.prompt_hash = "h" + std::to_string(i);
       r.created_at_ms = now - int64_t(votes - i) * 20'000;  // spread over the last ~23 days
-      r.battle_id = "battle_history_" + std::to_string(i);
-      // The newest votes get real battles with images: the model pages' examples.
-      if (i >= votes - battles) {
+      // Every vote has its battle (the store keeps them joined); the newest --battles get images:
+      // the model pages' examples.
+      const bool with_images = i >= votes - battles;
+      const std::string prompt_key = r.arena + r.category + r.language;
+      auto pit = prompts.find(prompt_key);
+      if (with_images || pit == prompts.end()) {
         store::ArenaPromptRecord pr;
         pr.id = store::new_id("prm");
         pr.arena = r.arena;
@@ -124,17 +129,24 @@ int main(int argc, char** argv) {
         pr.category = r.category;
         pr.language = r.language;
         pr.text_hash = pr.id;
-        (void)s.insert_arena_prompt(pr);
-        store::ArenaBattleRecord bt;
-        bt.id = store::new_id("battle");
-        bt.arena = r.arena;
-        bt.prompt_id = pr.id;
-        bt.voter_id = r.voter_id;
-        bt.width = bt.height = 256;
-        bt.shown_at_ms = r.created_at_ms - 5000;
-        bt.created_at_ms = r.created_at_ms - 10000;
-        bt.expires_at_ms = now + 3'600'000;
-        for (int k = 0; k < 2; ++k) {
+        if (!s.insert_arena_prompt(pr).is_ok()) return 1;
+        pit = prompts.insert_or_assign(prompt_key, pr.id).first;
+      }
+      store::ArenaBattleRecord bt;
+      bt.id = store::new_id("battle");
+      bt.arena = r.arena;
+      bt.prompt_id = pit->second;
+      bt.voter_id = r.voter_id;
+      bt.width = bt.height = 256;
+      bt.shown_at_ms = r.created_at_ms - 5000;
+      bt.created_at_ms = r.created_at_ms - 10000;
+      bt.expires_at_ms = now + 3'600'000;
+      for (int k = 0; k < 2; ++k) {
+        store::ArenaContestant c;
+        c.slot = k ? "b" : "a";
+        c.model = r.models[size_t(k)];
+        c.status = "ready";
+        if (with_images) {
           store::MediaRecord m;
           m.id = store::new_id("media");
           m.key_id = "arena";
@@ -142,16 +154,12 @@ int main(int argc, char** argv) {
           m.width = m.height = 256;
           m.created_at_ms = now;
           (void)s.put_media(m, bytes);
-          store::ArenaContestant c;
-          c.slot = k ? "b" : "a";
-          c.model = r.models[size_t(k)];
           c.media_id = m.id;
-          c.status = "ready";
-          bt.contestants.push_back(c);
         }
-        if (!s.insert_arena_battle(bt).is_ok()) return 1;
-        r.battle_id = bt.id;
+        bt.contestants.push_back(c);
       }
+      if (Status sb = s.insert_arena_battle(bt); !sb.is_ok()) return std::fprintf(stderr, "%s\n", sb.message().c_str()), 1;
+      r.battle_id = bt.id;
       if (Status st2 = s.insert_arena_vote(r); !st2.is_ok()) return std::fprintf(stderr, "%s\n", st2.message().c_str()), 1;
     }
     // 30 days of daily snapshots on every overall board (the quality tracker's history).
