@@ -15,6 +15,7 @@ packages=(
   ca-certificates                       # pictor pull: HTTPS certificates of the model hub
   libgtest-dev libgmock-dev             # tests
   nodejs npm                            # tests/node: the official openai npm client against pictor serve
+  chromium                              # tests/browser: the web pages in a real browser (playwright-core)
 )
 
 missing=()

@@ -37,16 +37,7 @@ Result<std::unique_ptr<store::Store>> open_store(const KeysFlags& f, bool create
   return store::open_sqlite_store(path);
 }
 
-Status check_name(const std::string& name) {
-  if (name.empty()) return invalid_argument("--name must not be empty");
-  if (name.size() > 64) return invalid_argument("--name is longer than 64 characters");
-  for (unsigned char c : name)
-    if (c < 0x20 || c == 0x7f) return invalid_argument("--name must not contain control characters");
-  if (name.front() == ' ' || name.back() == ' ') return invalid_argument("--name must not start or end with a space");
-  // Names and ids share `pictor keys revoke ID|NAME`: a name must never look like an id.
-  if (name.rfind("key_", 0) == 0) return invalid_argument("--name must not start with \"key_\" (ids do)");
-  return Status::ok();
-}
+Status check_name(const std::string& name) { return store::check_api_key_name(name, "--name"); }
 
 std::string utc(int64_t ms) {
   const std::time_t t = static_cast<std::time_t>(ms / 1000);

@@ -31,4 +31,17 @@ nlohmann::json battle_json(const arena::BattleView& v);
 
 void register_arena_rating_routes(httplib::Server& svr, ServerContext& ctx);
 
+// The rating reads as JSON, shared by the /v1/arena routes and the web pages (src/server/web_*.cpp).
+// overall, category:<id> (a known category) or language:<code>.
+bool valid_arena_axis(const std::string& axis);
+// GET /v1/arena/leaderboard's body: the models shown on (arena, judge, axis), best first.
+nlohmann::json leaderboard_json(ServerContext& ctx, const std::string& arena, const std::string& judge, const std::string& axis);
+// GET /v1/arena/models/{id}/history's body: snapshots then the live value, per arena.
+Result<nlohmann::json> history_json(ServerContext& ctx, const std::string& model, const std::string& judge,
+                                    const std::string& axis, const std::vector<std::string>& arenas);
+// GET /v1/arena/models/{id}/neighbours's body.
+nlohmann::json neighbours_json(ServerContext& ctx, const std::string& model, const std::string& judge);
+// GET /v1/arena/models/{id}/examples's body: its voted wins, best-scored opponents first.
+nlohmann::json examples_json(ServerContext& ctx, const std::string& model, int limit);
+
 }  // namespace pictor::server

@@ -83,6 +83,7 @@ void register_usage_routes(httplib::Server& svr, ServerContext& ctx);
 void register_ops_routes(httplib::Server& svr, ServerContext& ctx);
 void register_arena_routes(httplib::Server& svr, ServerContext& ctx);
 void register_provider_routes(httplib::Server& svr, ServerContext& ctx);
+void register_key_routes(httplib::Server& svr, ServerContext& ctx);
 
 // Every model id the server offers: local engines first (their order), then upstream-only ones.
 std::vector<std::string> offered_models(ServerContext& ctx);

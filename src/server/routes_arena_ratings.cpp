@@ -30,7 +30,9 @@ bool param_one_of(const httplib::Request& req, const char* name, std::initialize
   return false;
 }
 
-bool valid_axis(const std::string& axis) {
+}  // namespace
+
+bool valid_arena_axis(const std::string& axis) {
   if (axis == "overall") return true;
   if (axis.rfind("category:", 0) == 0) {
     for (const auto& c : arena::categories())
@@ -44,6 +46,8 @@ bool valid_axis(const std::string& axis) {
   }
   return false;
 }
+
+namespace {
 
 json num(double v) { return std::isfinite(v) ? json(v) : json(nullptr); }
 
@@ -66,21 +70,10 @@ void leaderboard(ServerContext& ctx, const httplib::Request& req, httplib::Respo
   ApiError err;
   if (!board_params(req, arena_name, judge, err)) return send_error(res, err);
   const std::string axis = req.has_param("axis") ? req.get_param_value("axis") : "overall";
-  if (!valid_axis(axis))
+  if (!valid_arena_axis(axis))
     return send_error(res, bad_request("'axis' must be overall, category:<id> (see /v1/arena/entries) or language:<code>",
                                        "axis", "invalid_value"));
-  const auto board = ctx.arena->leaderboard(arena_name, judge, axis);
-  json rows = json::array();
-  for (const auto& r : board.rows)
-    if (r.shown) rows.push_back(row_json(r));
-  send_json(res, 200, {{"object", "arena.leaderboard"},
-                       {"arena", arena_name},
-                       {"judge", judge},
-                       {"axis", axis},
-                       {"min_votes", ctx.arena->options().ratings.min_votes},
-                       {"votes", board.votes},
-                       {"bt_stale", ctx.arena->ratings().stale()},
-                       {"data", rows}});
+  send_json(res, 200, leaderboard_json(ctx, arena_name, judge, axis));
 }
 
 std::vector<std::string> arenas_of(const httplib::Request& req, ApiError& err, bool& ok) {
@@ -97,76 +90,23 @@ void history(ServerContext& ctx, const httplib::Request& req, httplib::Response&
   std::string judge = "human";
   if (!param_one_of(req, "judge", {"human", "auto"}, judge, err)) return send_error(res, err);
   const std::string axis = req.has_param("axis") ? req.get_param_value("axis") : "overall";
-  if (!valid_axis(axis)) return send_error(res, bad_request("'axis' is not a known axis", "axis", "invalid_value"));
+  if (!valid_arena_axis(axis)) return send_error(res, bad_request("'axis' is not a known axis", "axis", "invalid_value"));
   bool ok = true;
   const auto arenas = arenas_of(req, err, ok);
   if (!ok) return send_error(res, err);
-  json data = json::array();
-  for (const auto& a : arenas) {
-    store::RatingHistoryQuery q;
-    q.model = model;
-    q.arena = a;
-    q.judge = judge;
-    q.axis = axis;
-    auto rows = ctx.store->rating_history(q);
-    if (!rows.is_ok()) return send_error(res, arena_error(rows.status()));
-    json points = json::array();
-    for (const auto& r : *rows)
-      points.push_back({{"t", r.taken_at_ms / 1000}, {"score", r.score}, {"mu", r.mu}, {"sigma", r.sigma},
-                        {"rank", r.rank > 0 ? json(r.rank) : json(nullptr)}, {"votes", r.votes}, {"reason", r.reason}});
-    // The live value as the last point, so the tracker ends at today.
-    for (const auto& r : ctx.arena->leaderboard(a, judge, axis).rows)
-      if (r.model == model)
-        points.push_back({{"t", store::now_ms() / 1000}, {"score", r.score}, {"mu", r.mu}, {"sigma", r.sigma},
-                          {"rank", r.shown ? json(r.rank) : json(nullptr)}, {"votes", r.votes}, {"reason", "live"}});
-    data.push_back({{"arena", a}, {"points", points}});
-  }
-  send_json(res, 200, {{"object", "arena.history"}, {"model", model}, {"judge", judge}, {"axis", axis}, {"data", data}});
+  auto body = history_json(ctx, model, judge, axis, arenas);
+  if (!body.is_ok()) return send_error(res, arena_error(body.status()));
+  send_json(res, 200, *body);
 }
 
 void neighbours(ServerContext& ctx, const httplib::Request& req, httplib::Response& res) {
-  const std::string model = req.matches[1];
   ApiError err;
   std::string judge = "human";
   if (!param_one_of(req, "judge", {"human", "auto"}, judge, err)) return send_error(res, err);
-  json arenas = json::array();
-  std::map<std::string, std::vector<double>> gaps;  // other model → |score gap| per shared arena
-  for (const char* a : {"text-to-image", "image-edit"}) {
-    const auto board = ctx.arena->leaderboard(a, judge, "overall");
-    std::vector<arena::LeaderboardRow> shown;
-    for (const auto& r : board.rows)
-      if (r.shown) shown.push_back(r);
-    auto me = std::find_if(shown.begin(), shown.end(), [&](const auto& r) { return r.model == model; });
-    if (me == shown.end()) continue;
-    auto entry = [&](const arena::LeaderboardRow& other) {
-      const auto h = ctx.arena->ratings().head_to_head(a, judge, model, other.model);
-      return json{{"model", other.model},
-                  {"rank", other.rank},
-                  {"score", other.score},
-                  {"gap", other.score - me->score},
-                  {"head_to_head", {{"wins", h.wins}, {"losses", h.losses}, {"ties", h.ties}}}};
-    };
-    json above = me == shown.begin() ? json(nullptr) : entry(*(me - 1));
-    json below = me + 1 == shown.end() ? json(nullptr) : entry(*(me + 1));
-    for (const auto& r : shown)
-      if (r.model != model) gaps[r.model].push_back(std::fabs(r.score - me->score));
-    arenas.push_back({{"arena", a}, {"rank", me->rank}, {"score", me->score}, {"above", above}, {"below", below}});
-  }
-  std::vector<std::pair<double, std::string>> closest;
-  for (const auto& [m, g] : gaps) {
-    double sum = 0;
-    for (double x : g) sum += x;
-    closest.push_back({sum / double(g.size()), m});
-  }
-  std::sort(closest.begin(), closest.end());
-  json across = json::array();
-  for (size_t i = 0; i < closest.size() && i < 5; ++i)
-    across.push_back({{"model", closest[i].second}, {"mean_gap", closest[i].first}, {"arenas", gaps[closest[i].second].size()}});
-  send_json(res, 200, {{"object", "arena.neighbours"}, {"model", model}, {"judge", judge}, {"arenas", arenas}, {"closest", across}});
+  send_json(res, 200, neighbours_json(ctx, req.matches[1], judge));
 }
 
 void examples(ServerContext& ctx, const httplib::Request& req, httplib::Response& res) {
-  const std::string model = req.matches[1];
   int limit = 6;
   if (req.has_param("limit")) {
     const std::string v = req.get_param_value("limit");
@@ -174,59 +114,7 @@ void examples(ServerContext& ctx, const httplib::Request& req, httplib::Response
       return send_error(res, bad_request("'limit' must be 1–50", "limit", "invalid_value"));
     limit = std::stoi(v);
   }
-  // Its wins and first-place ties, best-scored opponents first, then newest.
-  struct Example {
-    double opponent_score;
-    int64_t ts;
-    json body;
-  };
-  std::vector<Example> found;
-  for (const auto& win : ctx.arena->ratings().wins_of(model, "human", 500)) {
-    const auto& v = win.vote;
-    const auto board = ctx.arena->ratings().overall(v.arena, "human");
-    double best = -1e9;
-    std::string opponent;
-    for (const auto& m : v.models)
-      if (m != model) {
-        auto it = board.find(m);
-        const double s = it == board.end() ? 0 : it->second.score;
-        if (s > best) best = s, opponent = m;
-      }
-    found.push_back({best, v.ts_ms, json{{"battle", win.meta.battle_id}, {"arena", v.arena}, {"opponent", opponent}}});
-  }
-  std::stable_sort(found.begin(), found.end(), [](const Example& a, const Example& b) {
-    return a.opponent_score != b.opponent_score ? a.opponent_score > b.opponent_score : a.ts > b.ts;
-  });
-  json data = json::array();
-  for (const auto& e : found) {
-    if (int(data.size()) >= limit) break;
-    const std::string id = e.body["battle"];
-    auto b = ctx.store->get_arena_battle(id);
-    if (!b.is_ok()) continue;
-    auto p = ctx.store->get_arena_prompt(b->prompt_id);
-    auto vote = ctx.store->get_arena_vote_for_battle(id);
-    if (!p.is_ok() || !vote.is_ok() || !vote->has_value()) continue;
-    std::string mine, theirs;
-    std::string outcome = "win";
-    for (size_t i = 0; i < b->contestants.size(); ++i) {
-      if (b->contestants[i].model == model) mine = b->contestants[i].slot;
-      if (b->contestants[i].model == e.body["opponent"]) theirs = b->contestants[i].slot;
-    }
-    const auto& ranks = (**vote).ranks;
-    const int r_me = ranks[size_t(arena::slot_index(mine))], r_op = ranks[size_t(arena::slot_index(theirs))];
-    if (r_me == r_op) outcome = "tie";
-    json ex = e.body;
-    ex["prompt"] = p->text;
-    ex["category"] = p->category;
-    ex["language"] = p->language;
-    ex["outcome"] = outcome;
-    ex["image"] = "/v1/arena/battles/" + id + "/images/" + mine;
-    ex["opponent_image"] = "/v1/arena/battles/" + id + "/images/" + theirs;
-    ex["input_image"] = p->image_media_id.empty() ? json(nullptr) : json("/v1/arena/battles/" + id + "/input");
-    ex["voted_at"] = e.ts / 1000;
-    data.push_back(ex);
-  }
-  send_json(res, 200, {{"object", "arena.examples"}, {"model", model}, {"data", data}});
+  send_json(res, 200, examples_json(ctx, req.matches[1], limit));
 }
 
 // JSON lines in the replay format (`pictor arena replay`), voters pseudonymised.
@@ -278,6 +166,143 @@ bool require_admin(const Caller& caller, httplib::Response& res) {
 }
 
 }  // namespace
+
+json leaderboard_json(ServerContext& ctx, const std::string& arena_name, const std::string& judge, const std::string& axis) {
+  const auto board = ctx.arena->leaderboard(arena_name, judge, axis);
+  json rows = json::array();
+  for (const auto& r : board.rows)
+    if (r.shown) rows.push_back(row_json(r));
+  return {{"object", "arena.leaderboard"},
+          {"arena", arena_name},
+          {"judge", judge},
+          {"axis", axis},
+          {"min_votes", ctx.arena->options().ratings.min_votes},
+          {"votes", board.votes},
+          {"bt_stale", ctx.arena->ratings().stale()},
+          {"data", rows}};
+}
+
+Result<json> history_json(ServerContext& ctx, const std::string& model, const std::string& judge, const std::string& axis,
+                          const std::vector<std::string>& arenas) {
+  json data = json::array();
+  for (const auto& a : arenas) {
+    store::RatingHistoryQuery q;
+    q.model = model;
+    q.arena = a;
+    q.judge = judge;
+    q.axis = axis;
+    auto rows = ctx.store->rating_history(q);
+    if (!rows.is_ok()) return rows.status();
+    json points = json::array();
+    for (const auto& r : *rows)
+      points.push_back({{"t", r.taken_at_ms / 1000}, {"score", r.score}, {"mu", r.mu}, {"sigma", r.sigma},
+                        {"rank", r.rank > 0 ? json(r.rank) : json(nullptr)}, {"votes", r.votes}, {"reason", r.reason}});
+    // The live value as the last point, so the tracker ends at today.
+    for (const auto& r : ctx.arena->leaderboard(a, judge, axis).rows)
+      if (r.model == model)
+        points.push_back({{"t", store::now_ms() / 1000}, {"score", r.score}, {"mu", r.mu}, {"sigma", r.sigma},
+                          {"rank", r.shown ? json(r.rank) : json(nullptr)}, {"votes", r.votes}, {"reason", "live"}});
+    data.push_back({{"arena", a}, {"points", points}});
+  }
+  return json{{"object", "arena.history"}, {"model", model}, {"judge", judge}, {"axis", axis}, {"data", data}};
+}
+
+json neighbours_json(ServerContext& ctx, const std::string& model, const std::string& judge) {
+  json arenas = json::array();
+  std::map<std::string, std::vector<double>> gaps;  // other model → |score gap| per shared arena
+  for (const char* a : {"text-to-image", "image-edit"}) {
+    const auto board = ctx.arena->leaderboard(a, judge, "overall");
+    std::vector<arena::LeaderboardRow> shown;
+    for (const auto& r : board.rows)
+      if (r.shown) shown.push_back(r);
+    auto me = std::find_if(shown.begin(), shown.end(), [&](const auto& r) { return r.model == model; });
+    if (me == shown.end()) continue;
+    auto entry = [&](const arena::LeaderboardRow& other) {
+      const auto h = ctx.arena->ratings().head_to_head(a, judge, model, other.model);
+      return json{{"model", other.model},
+                  {"rank", other.rank},
+                  {"score", other.score},
+                  {"gap", other.score - me->score},
+                  {"head_to_head", {{"wins", h.wins}, {"losses", h.losses}, {"ties", h.ties}}}};
+    };
+    json above = me == shown.begin() ? json(nullptr) : entry(*(me - 1));
+    json below = me + 1 == shown.end() ? json(nullptr) : entry(*(me + 1));
+    for (const auto& r : shown)
+      if (r.model != model) gaps[r.model].push_back(std::fabs(r.score - me->score));
+    arenas.push_back({{"arena", a}, {"rank", me->rank}, {"score", me->score}, {"above", above}, {"below", below}});
+  }
+  std::vector<std::pair<double, std::string>> closest;
+  for (const auto& [m, g] : gaps) {
+    double sum = 0;
+    for (double x : g) sum += x;
+    closest.push_back({sum / double(g.size()), m});
+  }
+  std::sort(closest.begin(), closest.end());
+  json across = json::array();
+  for (size_t i = 0; i < closest.size() && i < 5; ++i)
+    across.push_back({{"model", closest[i].second}, {"mean_gap", closest[i].first}, {"arenas", gaps[closest[i].second].size()}});
+  return {{"object", "arena.neighbours"}, {"model", model}, {"judge", judge}, {"arenas", arenas}, {"closest", across}};
+}
+
+json examples_json(ServerContext& ctx, const std::string& model, int limit) {
+  // Its wins and first-place ties, best-scored opponents first, then newest.
+  struct Example {
+    double opponent_score;
+    int64_t ts;
+    json body;
+  };
+  std::map<std::string, std::map<std::string, arena::LeaderboardRow>> boards;  // per arena, read once
+  std::vector<Example> found;
+  for (const auto& win : ctx.arena->ratings().wins_of(model, "human", 500)) {
+    const auto& v = win.vote;
+    auto b = boards.find(v.arena);
+    if (b == boards.end()) b = boards.emplace(v.arena, ctx.arena->ratings().overall(v.arena, "human")).first;
+    double best = -1e9;
+    std::string opponent;
+    for (const auto& m : v.models)
+      if (m != model) {
+        auto it = b->second.find(m);
+        const double s = it == b->second.end() ? 0 : it->second.score;
+        if (s > best) best = s, opponent = m;
+      }
+    found.push_back({best, v.ts_ms, json{{"battle", win.meta.battle_id}, {"arena", v.arena}, {"opponent", opponent}}});
+  }
+  std::stable_sort(found.begin(), found.end(), [](const Example& a, const Example& b) {
+    return a.opponent_score != b.opponent_score ? a.opponent_score > b.opponent_score : a.ts > b.ts;
+  });
+  json data = json::array();
+  int looked = 0;
+  for (const auto& e : found) {
+    // Votes replayed from a log may name battles this store never had: look at a bounded number.
+    if (int(data.size()) >= limit || ++looked > limit * 8) break;
+    const std::string id = e.body["battle"];
+    auto b = ctx.store->get_arena_battle(id);
+    if (!b.is_ok()) continue;
+    auto p = ctx.store->get_arena_prompt(b->prompt_id);
+    auto vote = ctx.store->get_arena_vote_for_battle(id);
+    if (!p.is_ok() || !vote.is_ok() || !vote->has_value()) continue;
+    std::string mine, theirs;
+    std::string outcome = "win";
+    for (size_t i = 0; i < b->contestants.size(); ++i) {
+      if (b->contestants[i].model == model) mine = b->contestants[i].slot;
+      if (b->contestants[i].model == e.body["opponent"]) theirs = b->contestants[i].slot;
+    }
+    const auto& ranks = (**vote).ranks;
+    const int r_me = ranks[size_t(arena::slot_index(mine))], r_op = ranks[size_t(arena::slot_index(theirs))];
+    if (r_me == r_op) outcome = "tie";
+    json ex = e.body;
+    ex["prompt"] = p->text;
+    ex["category"] = p->category;
+    ex["language"] = p->language;
+    ex["outcome"] = outcome;
+    ex["image"] = "/v1/arena/battles/" + id + "/images/" + mine;
+    ex["opponent_image"] = "/v1/arena/battles/" + id + "/images/" + theirs;
+    ex["input_image"] = p->image_media_id.empty() ? json(nullptr) : json("/v1/arena/battles/" + id + "/input");
+    ex["voted_at"] = e.ts / 1000;
+    data.push_back(ex);
+  }
+  return {{"object", "arena.examples"}, {"model", model}, {"data", data}};
+}
 
 void register_arena_rating_routes(httplib::Server& svr, ServerContext& ctx) {
   // Public reads (web pages show them): a key is not needed.

@@ -7,10 +7,6 @@ namespace pictor::server {
 
 using nlohmann::json;
 
-namespace {
-
-// The OpenAI model object plus the catalog fields; `full` adds each provider's row with its
-// measured figures (GET /v1/models/{id}).
 json model_json(ServerContext& ctx, const std::string& name, bool full) {
   const gateway::CatalogEntry entry = catalog_entry(ctx, name);
   const engine::ModelInfo* info = ctx.jobs->engines().info(name);
@@ -53,6 +49,8 @@ json model_json(ServerContext& ctx, const std::string& name, bool full) {
   m["providers"] = providers;
   return m;
 }
+
+namespace {
 
 bool parse_int64_param(const httplib::Request& req, const char* name, int64_t& out, ApiError& err) {
   if (!req.has_param(name)) return true;

@@ -15,6 +15,8 @@
 #include "gateway/url_fetch.h"
 #include "gateway/webhook_signature.h"
 #include "server/context.h"
+#include "server/web_data.h"
+#include "server/web_html.h"
 #include "store/data_dir.h"
 
 namespace pictor::server {
@@ -205,6 +207,13 @@ class ServerImpl final : public Server {
     http_.set_error_handler([this](const httplib::Request& req, httplib::Response& res) {
       if (!res.has_header("x-request-id")) res.set_header("x-request-id", current_request_id());
       if (!res.body.empty()) return;
+      // A person asking for a page that does not exist gets a page, not JSON.
+      if (res.status == 404 && req.method == "GET" && req.path.rfind("/v1/", 0) != 0 &&
+          req.get_header_value("Accept").find("text/html") != std::string::npos) {
+        web::send_not_found(res, "No page at " + req.path, "There is nothing at this address on this server.");
+        ctx_.metrics.observe_request(req.method, "unrouted", res.status, 0);
+        return;
+      }
       ApiError e;
       e.http_status = res.status;
       if (res.status == 404) {
@@ -238,6 +247,10 @@ class ServerImpl final : public Server {
     register_ops_routes(http_, ctx_);
     register_arena_routes(http_, ctx_);
     register_provider_routes(http_, ctx_);
+    register_key_routes(http_, ctx_);
+    web::register_model_pages(http_, ctx_);
+    web::register_board_pages(http_, ctx_);
+    web::register_app_pages(http_, ctx_);
   }
 
   ServerContext ctx_;

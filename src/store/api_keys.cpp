@@ -51,4 +51,15 @@ std::string hash_api_key(std::string_view key) {
 
 std::string key_prefix(std::string_view key) { return std::string(key.substr(0, kPrefixChars)); }
 
+Status check_api_key_name(const std::string& name, const std::string& what) {
+  if (name.empty()) return invalid_argument(what + " must not be empty");
+  if (name.size() > 64) return invalid_argument(what + " is longer than 64 characters");
+  for (unsigned char c : name)
+    if (c < 0x20 || c == 0x7f) return invalid_argument(what + " must not contain control characters");
+  if (name.front() == ' ' || name.back() == ' ') return invalid_argument(what + " must not start or end with a space");
+  // Names and ids share `pictor keys revoke ID|NAME`: a name must never look like an id.
+  if (name.rfind("key_", 0) == 0) return invalid_argument(what + " must not start with \"key_\" (ids do)");
+  return Status::ok();
+}
+
 }  // namespace pictor::store
