@@ -134,6 +134,14 @@ int main(int argc, char** argv) {
       hb.width = hb.height = 64;
       hb.created_at_ms = now - 86'400'000 + i;
       hb.expires_at_ms = now - 86'400'000 + i + 3'600'000;
+      const std::vector<std::string> pair = {models[size_t(i % 10)], models[size_t((i % 10 + 1 + (i / 10) % 9) % 10)]};
+      for (int k = 0; k < 2; ++k) {
+        store::ArenaContestant c;
+        c.slot = k ? "b" : "a";
+        c.model = pair[size_t(k)];
+        c.status = "ready";
+        hb.contestants.push_back(c);
+      }
       if (Status st = s.insert_arena_battle(hb); !st.is_ok()) {
         std::fprintf(stderr, "history battle %d: %s\n", i, st.message().c_str());
         return 1;
@@ -144,7 +152,7 @@ int main(int argc, char** argv) {
       r.arena = "text-to-image";
       r.voter_id = "history";
       r.outcome_json = "{}";
-      r.models = {models[size_t(i % 10)], models[size_t((i % 10 + 1 + (i / 10) % 9) % 10)]};  // never the same
+      r.models = pair;  // never the same
       r.ranks = {int(i % 3 == 0), int(i % 3 != 0)};
       r.category = "objects";
       r.language = "en";
