@@ -10,6 +10,7 @@ packages=(
   libpng-dev libjpeg-dev libwebp-dev    # codecs
   nlohmann-json3-dev libcli11-dev       # JSON, command line
   libsqlite3-dev libssl-dev             # store (SQLite), API key hashing (SHA-256)
+  libpqxx-dev postgresql                # store (PostgreSQL); tests: a throwaway cluster (label pg)
   libcpp-httplib-dev                    # server, pictor pull
   libcld2-dev libcld2-0                 # arena axes: prompt language detection (CLD2)
   ca-certificates                       # pictor pull: HTTPS certificates of the model hub

@@ -1,8 +1,7 @@
 // SqliteStore's arena tables (migration 0002, docs/arena.md).
-#include <nlohmann/json.hpp>
-
 #include "store/sqlite_db.h"
 #include "store/sqlite_store.h"
+#include "store/vote_lists.h"
 
 namespace pictor::store {
 
@@ -50,21 +49,6 @@ ArenaBattleRecord read_battle(const Stmt& s) {
   return b;
 }
 
-// models_json / ranks_json are written by this file only: a parse failure means a damaged row.
-template <typename T>
-std::vector<T> json_vector(const std::string& text) {
-  auto j = nlohmann::json::parse(text, nullptr, false);
-  std::vector<T> out;
-  if (!j.is_array()) return out;
-  for (const auto& e : j)
-    if constexpr (std::is_same_v<T, int>) {
-      if (e.is_number_integer()) out.push_back(e.get<int>());
-    } else {
-      if (e.is_string()) out.push_back(e.get<std::string>());
-    }
-  return out;
-}
-
 ArenaVoteRecord read_vote(const Stmt& s) {
   ArenaVoteRecord v;
   v.id = s.text(0);
@@ -74,8 +58,8 @@ ArenaVoteRecord read_vote(const Stmt& s) {
   v.voter_id = s.text(4);
   v.key_id = s.text(5);
   v.outcome_json = s.text(6);
-  v.models = json_vector<std::string>(s.text(7));
-  v.ranks = json_vector<int>(s.text(8));
+  v.models = decode_vote_models(s.text(7));
+  v.ranks = decode_vote_ranks(s.text(8));
   v.category = s.text(9);
   v.language = s.text(10);
   v.prompt_hash = s.text(11);
@@ -328,7 +312,7 @@ Status SqliteStore::insert_arena_vote(const ArenaVoteRecord& v) {
     PREPARE(s, std::string("INSERT INTO arena_votes (") + kVoteColumns +
                    ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)");
     s.bind(1, v.id).bind(2, v.battle_id).bind(3, v.arena).bind(4, v.judge).bind(5, v.voter_id).bind(6, v.key_id)
-        .bind(7, v.outcome_json).bind(8, nlohmann::json(v.models).dump()).bind(9, nlohmann::json(v.ranks).dump())
+        .bind(7, v.outcome_json).bind(8, encode_vote_models(v.models)).bind(9, encode_vote_ranks(v.ranks))
         .bind(10, v.category).bind(11, v.language).bind(12, v.prompt_hash).bind(13, v.weight).bind(14, v.vote_ms)
         .bind(15, v.counted ? 1 : 0).bind(16, v.exclusion_reason).bind(17, v.created_at_ms ? v.created_at_ms : now_ms());
     PICTOR_RETURN_IF_ERROR(s.run());

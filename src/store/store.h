@@ -1,7 +1,8 @@
 #pragma once
 // The store: everything pictor keeps across restarts — jobs, media blobs, API keys (hashes only)
 // and usage. One interface (this file), implemented by SQLite (sqlite_store.h, the embedded
-// default) and later PostgreSQL; both must pass tests/store's conformance suite.
+// default) and PostgreSQL (pg_store.h, many nodes on one database); both pass tests/store's
+// conformance suite.
 // Implementations are thread-safe: the server calls them from many threads at once.
 #include <cstdint>
 #include <memory>
@@ -186,6 +187,11 @@ class Store {
 
 // Opens (creating when needed) the SQLite store at `path` and applies pending migrations.
 Result<std::unique_ptr<Store>> open_sqlite_store(const std::string& path);
+// Opens the store a location names: a postgresql:// (or postgres://) URL is PostgreSQL, anything
+// else an SQLite file path.
+Result<std::unique_ptr<Store>> open_store(const std::string& location);
+// True when `location` names a PostgreSQL database.
+bool is_postgresql_location(std::string_view location);
 
 int64_t now_ms();
 // "prefix_" + 24 random hex characters (from the OS's CSPRNG).
