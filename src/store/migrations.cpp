@@ -213,11 +213,22 @@ CREATE TABLE webhook_attempts (
 );
 )sql";
 
+// The shared queue (docs/store.md): workers claim jobs under a lease they renew; a job whose
+// worker died goes back to the queue when its lease runs out.
+constexpr const char* k0004JobLeases = R"sql(
+ALTER TABLE jobs ADD COLUMN worker_id TEXT NOT NULL DEFAULT '';
+ALTER TABLE jobs ADD COLUMN lease_until_ms INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE jobs ADD COLUMN cancel_requested INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX jobs_queued ON jobs (created_at_ms, id) WHERE status = 'queued';
+CREATE INDEX jobs_leases ON jobs (lease_until_ms) WHERE status = 'running';
+)sql";
+
 const std::vector<Migration>& sqlite_migrations() {
   static const std::vector<Migration> kMigrations = {
       {1, "0001_init", k0001Init},
       {2, "0002_arena", k0002Arena},
       {3, "0003_webhooks", k0003Webhooks},
+      {4, "0004_job_leases", k0004JobLeases},
   };
   return kMigrations;
 }

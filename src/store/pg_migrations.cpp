@@ -201,6 +201,14 @@ CREATE TABLE webhook_attempts (
 );
 )sql";
 
+constexpr const char* k0004JobLeases = R"sql(
+ALTER TABLE jobs ADD COLUMN worker_id TEXT NOT NULL DEFAULT '';
+ALTER TABLE jobs ADD COLUMN lease_until_ms BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE jobs ADD COLUMN cancel_requested INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX jobs_queued ON jobs (created_at_ms, id) WHERE status = 'queued';
+CREATE INDEX jobs_leases ON jobs (lease_until_ms) WHERE status = 'running';
+)sql";
+
 // pg_advisory_xact_lock key: "pict" in ASCII, so it does not collide with another application's.
 constexpr int64_t kMigrationLock = 0x70696374;
 
@@ -211,6 +219,7 @@ const std::vector<Migration>& pg_migrations() {
       {1, "0001_init", k0001Init},
       {2, "0002_arena", k0002Arena},
       {3, "0003_webhooks", k0003Webhooks},
+      {4, "0004_job_leases", k0004JobLeases},
   };
   return kMigrations;
 }

@@ -14,7 +14,8 @@ namespace {
 
 constexpr const char* kJobColumns =
     "id, key_id, model, kind, input_json, request_hash, idempotency_key, status, progress, "
-    "error_code, error_message, output_json, attempts, created_at_ms, started_at_ms, completed_at_ms";
+    "error_code, error_message, output_json, attempts, created_at_ms, started_at_ms, completed_at_ms, worker_id, "
+    "lease_until_ms, cancel_requested";
 constexpr const char* kMediaColumns =
     "id, job_id, key_id, content_type, width, height, size_bytes, created_at_ms, expires_at_ms, deleted_at_ms";
 constexpr const char* kKeyColumns =
@@ -40,6 +41,9 @@ JobRecord read_job(const pqxx::row& r) {
   j.created_at_ms = r[13].as<int64_t>();
   j.started_at_ms = r[14].as<int64_t>();
   j.completed_at_ms = r[15].as<int64_t>();
+  j.worker_id = r[16].as<std::string>();
+  j.lease_until_ms = r[17].as<int64_t>();
+  j.cancel_requested = r[18].as<int>() != 0;
   return j;
 }
 
@@ -72,21 +76,38 @@ ApiKeyRecord read_key(const pqxx::row& r) {
   return k;
 }
 
+}  // namespace
+
+// Sent at commit, to every node listening (JobNotices).
+void notify_jobs(pqxx::work& t, const std::string& payload) {
+  t.exec_params("SELECT pg_notify('pictor_jobs', $1)", payload);
+}
+
+namespace {
+
 Status check_job_text(const JobRecord& j) {
   for (const std::string* s : {&j.id, &j.key_id, &j.model, &j.kind, &j.input_json, &j.request_hash,
-                               &j.idempotency_key, &j.error_code, &j.error_message, &j.output_json})
+                               &j.idempotency_key, &j.error_code, &j.error_message, &j.output_json, &j.worker_id})
     PICTOR_RETURN_IF_ERROR(check_no_nul(*s, "a job field"));
   return Status::ok();
 }
 
 Status update_job_in(pqxx::work& t, const JobRecord& j) {
   PICTOR_RETURN_IF_ERROR(check_job_text(j));
+  // Guarded by the worker (store.h); a re-queued job's lease ends with it.
   const pqxx::result r = t.exec_params(
       "UPDATE jobs SET status = $2, progress = $3, error_code = $4, error_message = $5, output_json = $6,"
-      " attempts = $7, started_at_ms = $8, completed_at_ms = $9 WHERE id = $1",
+      " attempts = $7, started_at_ms = $8, completed_at_ms = $9,"
+      " lease_until_ms = CASE WHEN $2 = 'running' THEN lease_until_ms ELSE 0 END"
+      " WHERE id = $1 AND worker_id = $10",
       j.id, std::string(job_status_name(j.status)), j.progress, j.error_code, j.error_message, j.output_json,
-      j.attempts, j.started_at_ms, j.completed_at_ms);
-  if (r.affected_rows() == 0) return not_found("no job " + j.id);
+      j.attempts, j.started_at_ms, j.completed_at_ms, j.worker_id);
+  if (r.affected_rows() == 0) {
+    const pqxx::result w = t.exec_params("SELECT worker_id FROM jobs WHERE id = $1", j.id);
+    if (w.empty()) return not_found("no job " + j.id);
+    return conflict("job " + j.id + " is held by worker '" + w[0][0].as<std::string>() + "', not '" + j.worker_id + "'");
+  }
+  notify_jobs(t, (j.status == JobStatus::kQueued ? "queued:" : "changed:") + j.id);
   return Status::ok();
 }
 
@@ -106,6 +127,8 @@ Status insert_usage_in(pqxx::work& t, const UsageRecord& u) {
 
 // pg_webhooks.cpp: inserts one delivery row inside a caller's transaction.
 Status insert_webhook_delivery_in(pqxx::work& t, const WebhookDeliveryRecord& d);
+// pg_notices.cpp: a LISTEN on its own connection.
+Result<std::unique_ptr<JobNotices>> listen_pg_job_notices(const std::string& url);
 
 Result<std::unique_ptr<PgStore>> PgStore::open(const std::string& url, int connections) {
   auto pool = PgPool::open(url, connections);
@@ -132,12 +155,16 @@ Result<JobRecord> PgStore::insert_job(const JobRecord& job) {
     // ON CONFLICT on the idempotency index only: a duplicate id still fails loudly.
     const pqxx::result r = t.exec_params(
         std::string("INSERT INTO jobs (") + kJobColumns +
-            ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)"
+            ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)"
             " ON CONFLICT (key_id, idempotency_key) WHERE idempotency_key <> '' DO NOTHING",
         j.id, j.key_id, j.model, j.kind, j.input_json, j.request_hash, j.idempotency_key,
         std::string(job_status_name(j.status)), j.progress, j.error_code, j.error_message, j.output_json,
-        j.attempts, j.created_at_ms, j.started_at_ms, j.completed_at_ms);
-    if (r.affected_rows() == 1) return Status::ok();
+        j.attempts, j.created_at_ms, j.started_at_ms, j.completed_at_ms, j.worker_id, j.lease_until_ms,
+        j.cancel_requested ? 1 : 0);
+    if (r.affected_rows() == 1) {
+      if (j.status == JobStatus::kQueued) notify_jobs(t, "queued:" + j.id);
+      return Status::ok();
+    }
     const pqxx::result e = t.exec_params(select_jobs("WHERE key_id = $1 AND idempotency_key = $2"), j.key_id,
                                          j.idempotency_key);
     if (e.empty()) return internal_error("job insert conflicted, but no job holds its idempotency key");
@@ -404,5 +431,101 @@ Result<std::vector<UsageBucket>> PgStore::usage(const UsageQuery& q) {
   }));
   return out;
 }
+
+// --- the shared queue (FOR UPDATE SKIP LOCKED: workers never wait on each other's claims)
+
+Result<std::optional<JobRecord>> PgStore::claim_job(const std::string& worker_id, int64_t now, int64_t lease_until_ms) {
+  PICTOR_RETURN_IF_ERROR(check_no_nul(worker_id, "the worker id"));
+  std::optional<JobRecord> claimed;
+  PICTOR_RETURN_IF_ERROR(pool_->transact("claiming a job", [&](pqxx::work& t) -> Status {
+    const pqxx::result r = t.exec_params(
+        std::string("UPDATE jobs SET status = 'running', worker_id = $1, lease_until_ms = $3, started_at_ms = $2,"
+                    " attempts = attempts + 1, progress = 0 WHERE id = (SELECT id FROM jobs"
+                    " WHERE status = 'queued' AND cancel_requested = 0 ORDER BY created_at_ms, id LIMIT 1"
+                    " FOR UPDATE SKIP LOCKED) RETURNING ") + kJobColumns,
+        worker_id, now, lease_until_ms);
+    if (r.empty()) return Status::ok();
+    claimed = read_job(r[0]);
+    notify_jobs(t, "changed:" + claimed->id);
+    return Status::ok();
+  }));
+  return claimed;
+}
+
+Result<std::vector<std::string>> PgStore::renew_job_leases(const std::string& worker_id, int64_t lease_until_ms) {
+  PICTOR_RETURN_IF_ERROR(check_no_nul(worker_id, "the worker id"));
+  std::vector<std::string> cancels;
+  PICTOR_RETURN_IF_ERROR(pool_->transact("renewing job leases", [&](pqxx::work& t) -> Status {
+    for (const auto& r : t.exec_params("UPDATE jobs SET lease_until_ms = $2 WHERE status = 'running' AND worker_id = $1"
+                                       " RETURNING id, cancel_requested",
+                                       worker_id, lease_until_ms))
+      if (r[1].as<int>() != 0) cancels.push_back(r[0].as<std::string>());
+    return Status::ok();
+  }));
+  return cancels;
+}
+
+Result<std::vector<JobRecord>> PgStore::requeue_expired_jobs(int64_t now, int max_attempts) {
+  std::vector<JobRecord> spent;
+  PICTOR_RETURN_IF_ERROR(pool_->transact("re-queueing expired jobs", [&](pqxx::work& t) -> Status {
+    for (const auto& r : t.exec_params(
+             "UPDATE jobs SET status = 'queued', progress = 0, started_at_ms = 0, lease_until_ms = 0, worker_id = ''"
+             " WHERE status = 'running' AND lease_until_ms <> 0 AND lease_until_ms < $1 AND attempts < $2"
+             " AND cancel_requested = 0 RETURNING id",
+             now, max_attempts))
+      notify_jobs(t, "queued:" + r[0].as<std::string>());
+    for (const auto& r : t.exec_params(std::string("UPDATE jobs SET lease_until_ms = 0 WHERE status = 'running'"
+                                                   " AND lease_until_ms <> 0 AND lease_until_ms < $1 RETURNING ") +
+                                           kJobColumns,
+                                       now))
+      spent.push_back(read_job(r));
+    return Status::ok();
+  }));
+  return spent;
+}
+
+Result<bool> PgStore::cancel_queued_job(const JobRecord& canceled, const std::vector<WebhookDeliveryRecord>& webhooks) {
+  PICTOR_RETURN_IF_ERROR(check_job_text(canceled));
+  bool done = false;
+  PICTOR_RETURN_IF_ERROR(pool_->transact("canceling a queued job", [&](pqxx::work& t) -> Status {
+    const pqxx::result r = t.exec_params(
+        "UPDATE jobs SET status = $2, error_code = $3, error_message = $4, completed_at_ms = $5"
+        " WHERE id = $1 AND status = 'queued'",
+        canceled.id, std::string(job_status_name(canceled.status)), canceled.error_code, canceled.error_message,
+        canceled.completed_at_ms);
+    if (r.affected_rows() == 0) {
+      if (t.exec_params("SELECT 1 FROM jobs WHERE id = $1", canceled.id).empty()) return not_found("no job " + canceled.id);
+      return Status::ok();
+    }
+    for (const auto& d : webhooks) PICTOR_RETURN_IF_ERROR(insert_webhook_delivery_in(t, d));
+    notify_jobs(t, "changed:" + canceled.id);
+    done = true;
+    return Status::ok();
+  }));
+  return done;
+}
+
+Result<bool> PgStore::request_job_cancel(const std::string& id) {
+  PICTOR_RETURN_IF_ERROR(check_no_nul(id, "the job id"));
+  bool flagged = false;
+  PICTOR_RETURN_IF_ERROR(pool_->transact("requesting a job's cancellation", [&](pqxx::work& t) -> Status {
+    flagged = t.exec_params("UPDATE jobs SET cancel_requested = 1 WHERE id = $1 AND status = 'running'", id)
+                  .affected_rows() > 0;
+    if (flagged) notify_jobs(t, "cancel:" + id);
+    return Status::ok();
+  }));
+  return flagged;
+}
+
+Result<int64_t> PgStore::count_queued_jobs() {
+  int64_t n = 0;
+  PICTOR_RETURN_IF_ERROR(pool_->transact("counting queued jobs", [&](pqxx::work& t) -> Status {
+    n = t.exec1("SELECT count(*) FROM jobs WHERE status = 'queued'")[0].as<int64_t>();
+    return Status::ok();
+  }));
+  return n;
+}
+
+Result<std::unique_ptr<JobNotices>> PgStore::listen_job_notices() { return listen_pg_job_notices(pool_->url()); }
 
 }  // namespace pictor::store

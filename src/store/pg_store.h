@@ -26,6 +26,14 @@ class PgStore final : public Store {
   Result<std::vector<JobRecord>> unfinished_jobs() override;
   Status finish_job(const JobRecord& job, const std::optional<UsageRecord>& usage,
                     const std::vector<WebhookDeliveryRecord>& webhooks = {}) override;
+  Result<std::optional<JobRecord>> claim_job(const std::string& worker_id, int64_t now_ms,
+                                             int64_t lease_until_ms) override;
+  Result<std::vector<std::string>> renew_job_leases(const std::string& worker_id, int64_t lease_until_ms) override;
+  Result<std::vector<JobRecord>> requeue_expired_jobs(int64_t now_ms, int max_attempts) override;
+  Result<bool> cancel_queued_job(const JobRecord& canceled, const std::vector<WebhookDeliveryRecord>& webhooks) override;
+  Result<bool> request_job_cancel(const std::string& id) override;
+  Result<int64_t> count_queued_jobs() override;
+  Result<std::unique_ptr<JobNotices>> listen_job_notices() override;
 
   Status put_media(const MediaRecord& m, std::string_view data) override;
   Result<MediaRecord> get_media(const std::string& id) override;

@@ -14,7 +14,8 @@ namespace {
 
 constexpr const char* kJobColumns =
     "id, key_id, model, kind, input_json, request_hash, idempotency_key, status, progress, "
-    "error_code, error_message, output_json, attempts, created_at_ms, started_at_ms, completed_at_ms";
+    "error_code, error_message, output_json, attempts, created_at_ms, started_at_ms, completed_at_ms, worker_id, "
+    "lease_until_ms, cancel_requested";
 constexpr const char* kMediaColumns =
     "id, job_id, key_id, content_type, width, height, size_bytes, created_at_ms, expires_at_ms, deleted_at_ms";
 constexpr const char* kKeyColumns =
@@ -40,6 +41,9 @@ JobRecord read_job(const Stmt& s) {
   j.created_at_ms = s.i64(13);
   j.started_at_ms = s.i64(14);
   j.completed_at_ms = s.i64(15);
+  j.worker_id = s.text(16);
+  j.lease_until_ms = s.i64(17);
+  j.cancel_requested = s.i64(18) != 0;
   return j;
 }
 
@@ -131,11 +135,12 @@ Result<JobRecord> SqliteStore::insert_job(const JobRecord& job) {
   }
   {
     PREPARE(s, std::string("INSERT INTO jobs (") + kJobColumns +
-                   ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)");
+                   ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)");
     s.bind(1, j.id).bind(2, j.key_id).bind(3, j.model).bind(4, j.kind).bind(5, j.input_json)
         .bind(6, j.request_hash).bind(7, j.idempotency_key).bind(8, job_status_name(j.status))
         .bind(9, j.progress).bind(10, j.error_code).bind(11, j.error_message).bind(12, j.output_json)
-        .bind(13, j.attempts).bind(14, j.created_at_ms).bind(15, j.started_at_ms).bind(16, j.completed_at_ms);
+        .bind(13, j.attempts).bind(14, j.created_at_ms).bind(15, j.started_at_ms).bind(16, j.completed_at_ms)
+        .bind(17, j.worker_id).bind(18, j.lease_until_ms).bind(19, j.cancel_requested ? 1 : 0);
     if (Status st = s.run(); !st.is_ok()) {
       if (st.code() == StatusCode::kInvalidArgument) return invalid_argument("job " + j.id + " already exists");
       return st;
@@ -187,15 +192,25 @@ Result<std::vector<JobRecord>> SqliteStore::list_jobs(const JobQuery& q) {
 }
 
 Status SqliteStore::update_job_locked(const JobRecord& j) {
-  PREPARE(s,
-          "UPDATE jobs SET status = ?2, progress = ?3, error_code = ?4, error_message = ?5, output_json = ?6,"
-          " attempts = ?7, started_at_ms = ?8, completed_at_ms = ?9 WHERE id = ?1");
-  s.bind(1, j.id).bind(2, job_status_name(j.status)).bind(3, j.progress).bind(4, j.error_code)
-      .bind(5, j.error_message).bind(6, j.output_json).bind(7, j.attempts).bind(8, j.started_at_ms)
-      .bind(9, j.completed_at_ms);
-  PICTOR_RETURN_IF_ERROR(s.run());
-  if (db_->changes() == 0) return not_found("no job " + j.id);
-  return Status::ok();
+  {
+    // A re-queued job's lease ends with it.
+    PREPARE(s,
+            "UPDATE jobs SET status = ?2, progress = ?3, error_code = ?4, error_message = ?5, output_json = ?6,"
+            " attempts = ?7, started_at_ms = ?8, completed_at_ms = ?9,"
+            " lease_until_ms = CASE WHEN ?2 = 'running' THEN lease_until_ms ELSE 0 END"
+            " WHERE id = ?1 AND worker_id = ?10");
+    s.bind(1, j.id).bind(2, job_status_name(j.status)).bind(3, j.progress).bind(4, j.error_code)
+        .bind(5, j.error_message).bind(6, j.output_json).bind(7, j.attempts).bind(8, j.started_at_ms)
+        .bind(9, j.completed_at_ms).bind(10, j.worker_id);
+    PICTOR_RETURN_IF_ERROR(s.run());
+    if (db_->changes() == 1) return Status::ok();
+  }
+  PREPARE(s, "SELECT worker_id FROM jobs WHERE id = ?1");
+  s.bind(1, j.id);
+  auto row = s.step();
+  if (!row.is_ok()) return row.status();
+  if (!*row) return not_found("no job " + j.id);
+  return conflict("job " + j.id + " is held by worker '" + s.text(0) + "', not '" + j.worker_id + "'");
 }
 
 Status SqliteStore::update_job(const JobRecord& job) {
@@ -433,6 +448,105 @@ Result<std::vector<UsageBucket>> SqliteStore::usage(const UsageQuery& q) {
     b.provider = r.text(8);
     return b;
   });
+}
+
+// --- the shared queue
+
+Result<std::optional<JobRecord>> SqliteStore::claim_job(const std::string& worker_id, int64_t now,
+                                                        int64_t lease_until_ms) {
+  std::lock_guard lock(mu_);
+  PREPARE(s, std::string("UPDATE jobs SET status = 'running', worker_id = ?1, lease_until_ms = ?3, started_at_ms = ?2,"
+                         " attempts = attempts + 1, progress = 0 WHERE id = (SELECT id FROM jobs"
+                         " WHERE status = 'queued' AND cancel_requested = 0 ORDER BY created_at_ms, id LIMIT 1)"
+                         " RETURNING ") + kJobColumns);
+  s.bind(1, worker_id).bind(2, now).bind(3, lease_until_ms);
+  auto row = s.step();
+  if (!row.is_ok()) return row.status();
+  std::optional<JobRecord> claimed;
+  if (*row) claimed = read_job(s);
+  while (*row) {  // finish the statement before it is reset
+    row = s.step();
+    if (!row.is_ok()) return row.status();
+  }
+  return claimed;
+}
+
+Result<std::vector<std::string>> SqliteStore::renew_job_leases(const std::string& worker_id, int64_t lease_until_ms) {
+  std::lock_guard lock(mu_);
+  PREPARE(s, "UPDATE jobs SET lease_until_ms = ?2 WHERE status = 'running' AND worker_id = ?1"
+             " RETURNING id, cancel_requested");
+  s.bind(1, worker_id).bind(2, lease_until_ms);
+  std::vector<std::string> cancels;
+  for (;;) {
+    auto row = s.step();
+    if (!row.is_ok()) return row.status();
+    if (!*row) break;
+    if (s.i64(1) != 0) cancels.push_back(s.text(0));
+  }
+  return cancels;
+}
+
+Result<std::vector<JobRecord>> SqliteStore::requeue_expired_jobs(int64_t now, int max_attempts) {
+  std::lock_guard lock(mu_);
+  Transaction txn(*db_);
+  PICTOR_RETURN_IF_ERROR(txn.begin());
+  {
+    PREPARE(s, "UPDATE jobs SET status = 'queued', progress = 0, started_at_ms = 0, lease_until_ms = 0, worker_id = ''"
+               " WHERE status = 'running' AND lease_until_ms <> 0 AND lease_until_ms < ?1 AND attempts < ?2"
+               " AND cancel_requested = 0");
+    s.bind(1, now).bind(2, max_attempts);
+    PICTOR_RETURN_IF_ERROR(s.run());
+  }
+  std::vector<JobRecord> spent;
+  {
+    PREPARE(s, std::string("UPDATE jobs SET lease_until_ms = 0 WHERE status = 'running' AND lease_until_ms <> 0"
+                           " AND lease_until_ms < ?1 RETURNING ") + kJobColumns);
+    s.bind(1, now);
+    auto rows = read_all<JobRecord>(s, read_job);
+    if (!rows.is_ok()) return rows.status();
+    spent = std::move(*rows);
+  }
+  PICTOR_RETURN_IF_ERROR(txn.commit());
+  return spent;
+}
+
+Result<bool> SqliteStore::cancel_queued_job(const JobRecord& canceled, const std::vector<WebhookDeliveryRecord>& webhooks) {
+  std::lock_guard lock(mu_);
+  Transaction txn(*db_);
+  PICTOR_RETURN_IF_ERROR(txn.begin());
+  {
+    PREPARE(s, "SELECT status FROM jobs WHERE id = ?1");
+    s.bind(1, canceled.id);
+    auto row = s.step();
+    if (!row.is_ok()) return row.status();
+    if (!*row) return not_found("no job " + canceled.id);
+    if (s.text(0) != "queued") return false;
+  }
+  {
+    PREPARE(s, "UPDATE jobs SET status = ?2, error_code = ?3, error_message = ?4, completed_at_ms = ?5 WHERE id = ?1");
+    s.bind(1, canceled.id).bind(2, job_status_name(canceled.status)).bind(3, canceled.error_code)
+        .bind(4, canceled.error_message).bind(5, canceled.completed_at_ms);
+    PICTOR_RETURN_IF_ERROR(s.run());
+  }
+  for (const auto& d : webhooks) PICTOR_RETURN_IF_ERROR(insert_webhook_delivery_locked(d));
+  PICTOR_RETURN_IF_ERROR(txn.commit());
+  return true;
+}
+
+Result<bool> SqliteStore::request_job_cancel(const std::string& id) {
+  std::lock_guard lock(mu_);
+  PREPARE(s, "UPDATE jobs SET cancel_requested = 1 WHERE id = ?1 AND status = 'running'");
+  s.bind(1, id);
+  PICTOR_RETURN_IF_ERROR(s.run());
+  return db_->changes() > 0;
+}
+
+Result<int64_t> SqliteStore::count_queued_jobs() {
+  std::lock_guard lock(mu_);
+  PREPARE(s, "SELECT count(*) FROM jobs WHERE status = 'queued'");
+  auto row = s.step();
+  if (!row.is_ok()) return row.status();
+  return s.i64(0);
 }
 
 }  // namespace pictor::store

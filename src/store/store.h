@@ -41,6 +41,22 @@ struct JobRecord {
   int64_t created_at_ms = 0;
   int64_t started_at_ms = 0;    // 0 = not started
   int64_t completed_at_ms = 0;  // 0 = not finished
+  // The shared queue (claim_job): who runs it and until when its lease holds. Updates are
+  // guarded by worker_id, so a worker whose lease ran out (its job re-queued and taken by
+  // another) can no longer write the job. "" / 0 for jobs the in-process queue runs.
+  std::string worker_id;
+  int64_t lease_until_ms = 0;
+  bool cancel_requested = false;  // request_job_cancel: the worker stops it at its next heartbeat
+};
+
+// Change notices between processes sharing one store (PostgreSQL LISTEN/NOTIFY): "queued:<id>"
+// when a job is queued, "changed:<id>" when a job's state or progress changes, "cancel:<id>"
+// when its cancellation is requested.
+class JobNotices {
+ public:
+  virtual ~JobNotices() = default;
+  // Blocks until at least one notice arrives or `timeout_ms` passes; returns what arrived.
+  virtual Result<std::vector<std::string>> wait(int timeout_ms) = 0;
 };
 
 struct JobQuery {
@@ -124,6 +140,32 @@ class Store {
   // Updates the job, records its usage and queues its webhook deliveries in one transaction.
   virtual Status finish_job(const JobRecord& job, const std::optional<UsageRecord>& usage,
                             const std::vector<WebhookDeliveryRecord>& webhooks = {}) = 0;
+  // update_job and finish_job write only while the stored worker_id equals job.worker_id:
+  // otherwise `conflict` (the job was re-queued and another worker holds it now).
+
+  // --- the shared queue: workers in many processes claim jobs from the store (docs/store.md)
+  // Takes the oldest queued job (cancellation not requested) and marks it running for worker_id
+  // until lease_until_ms (attempts + 1, started_at_ms = now_ms) in one statement; two workers
+  // never get the same job. nullopt when none is queued.
+  virtual Result<std::optional<JobRecord>> claim_job(const std::string& worker_id, int64_t now_ms,
+                                                     int64_t lease_until_ms) = 0;
+  // Extends the leases of worker_id's running jobs; returns their ids whose cancellation was requested.
+  virtual Result<std::vector<std::string>> renew_job_leases(const std::string& worker_id, int64_t lease_until_ms) = 0;
+  // Running jobs whose lease ran out (their worker died): those with attempts < max_attempts and
+  // no cancel request go back to queued; the others are returned (still running, lease 0) for
+  // the caller to end (failed, or canceled when cancel_requested).
+  virtual Result<std::vector<JobRecord>> requeue_expired_jobs(int64_t now_ms, int max_attempts) = 0;
+  // Finishes `canceled` (a canceled record of a queued job) with its deliveries only while the
+  // job is still queued; false when a worker took it first (then use request_job_cancel).
+  virtual Result<bool> cancel_queued_job(const JobRecord& canceled,
+                                         const std::vector<WebhookDeliveryRecord>& webhooks) = 0;
+  // Flags a running job for cancellation; false when it is not running.
+  virtual Result<bool> request_job_cancel(const std::string& id) = 0;
+  virtual Result<int64_t> count_queued_jobs() = 0;
+  // A subscription to JobNotices; unsupported where the backend has none (SQLite: one process).
+  virtual Result<std::unique_ptr<JobNotices>> listen_job_notices() {
+    return unsupported("this store sends no change notices");
+  }
 
   // --- media
   virtual Status put_media(const MediaRecord& m, std::string_view data) = 0;

@@ -6,7 +6,9 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <pqxx/pqxx>
 #include <thread>
@@ -176,6 +178,51 @@ TEST(PgStore, BytesOfEveryValueRoundTrip) {
   auto back = (*s)->get_media_data(m.id);
   ASSERT_TRUE(back.is_ok());
   EXPECT_EQ(*back, bytes);
+}
+
+TEST(PgStore, NoticesReachAnotherConnectionAtCommit) {
+  auto s = PgStore::open(fresh_database());
+  ASSERT_TRUE(s.is_ok());
+  auto notices = (*s)->listen_job_notices();
+  ASSERT_TRUE(notices.is_ok()) << notices.status().message();
+  JobRecord j;
+  j.model = "pictor-mini";
+  j.kind = "generation";
+  auto inserted = (*s)->insert_job(j);
+  ASSERT_TRUE(inserted.is_ok());
+  auto collect = [&](const std::string& want) {
+    const auto t0 = std::chrono::steady_clock::now();
+    std::vector<std::string> seen;
+    while (std::chrono::steady_clock::now() - t0 < std::chrono::seconds(5)) {
+      auto got = (*notices)->wait(1000);
+      if (!got.is_ok()) {
+        ADD_FAILURE() << got.status().message();
+        return false;
+      }
+      for (const auto& n : *got) {
+        seen.push_back(n);
+        if (n == want) return true;
+      }
+    }
+    ADD_FAILURE() << "no notice " << want << " in 5 s; saw " << seen.size();
+    return false;
+  };
+  EXPECT_TRUE(collect("queued:" + inserted->id));
+  auto c = (*s)->claim_job("node_a", now_ms(), now_ms() + 10000);
+  ASSERT_TRUE(c.is_ok() && c->has_value());
+  EXPECT_TRUE(collect("changed:" + inserted->id));
+  ASSERT_TRUE(*(*s)->request_job_cancel(inserted->id));
+  EXPECT_TRUE(collect("cancel:" + inserted->id));
+  // Nothing more: the wait times out empty.
+  auto quiet = (*notices)->wait(200);
+  ASSERT_TRUE(quiet.is_ok());
+  EXPECT_TRUE(quiet->empty());
+}
+
+TEST(PgStore, SqliteHasNoNotices) {
+  auto s = open_sqlite_store((std::filesystem::temp_directory_path() / ("pictor-nonotice-" + std::to_string(::getpid())) / "p.db").string());
+  ASSERT_TRUE(s.is_ok());
+  EXPECT_EQ((*s)->listen_job_notices().status().code(), StatusCode::kUnsupported);
 }
 
 }  // namespace
