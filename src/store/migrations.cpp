@@ -221,6 +221,12 @@ ALTER TABLE jobs ADD COLUMN lease_until_ms INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE jobs ADD COLUMN cancel_requested INTEGER NOT NULL DEFAULT 0;
 CREATE INDEX jobs_queued ON jobs (created_at_ms, id) WHERE status = 'queued';
 CREATE INDEX jobs_leases ON jobs (lease_until_ms) WHERE status = 'running';
+
+-- Values every node must share, e.g. the arena's and the webhooks' signing secrets.
+CREATE TABLE settings (
+  name  TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+);
 )sql";
 
 const std::vector<Migration>& sqlite_migrations() {

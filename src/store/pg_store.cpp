@@ -526,6 +526,33 @@ Result<int64_t> PgStore::count_queued_jobs() {
   return n;
 }
 
+Result<bool> PgStore::update_job_progress(const std::string& id, const std::string& worker_id, double progress) {
+  PICTOR_RETURN_IF_ERROR(check_no_nul(id, "the job id"));
+  PICTOR_RETURN_IF_ERROR(check_no_nul(worker_id, "the worker id"));
+  bool held = false;
+  PICTOR_RETURN_IF_ERROR(pool_->transact("writing a job's progress", [&](pqxx::work& t) -> Status {
+    held = t.exec_params("UPDATE jobs SET progress = $3 WHERE id = $1 AND worker_id = $2 AND status = 'running'", id,
+                         worker_id, progress)
+               .affected_rows() > 0;
+    if (held) notify_jobs(t, "changed:" + id);
+    return Status::ok();
+  }));
+  return held;
+}
+
+Result<std::string> PgStore::get_or_create_setting(const std::string& name, const std::string& value_if_absent) {
+  PICTOR_RETURN_IF_ERROR(check_no_nul(name, "the setting's name"));
+  PICTOR_RETURN_IF_ERROR(check_no_nul(value_if_absent, "the setting's value"));
+  std::string value;
+  PICTOR_RETURN_IF_ERROR(pool_->transact("reading a setting", [&](pqxx::work& t) -> Status {
+    t.exec_params("INSERT INTO settings (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING", name,
+                  value_if_absent);
+    value = t.exec_params1("SELECT value FROM settings WHERE name = $1", name)[0].as<std::string>();
+    return Status::ok();
+  }));
+  return value;
+}
+
 Result<std::unique_ptr<JobNotices>> PgStore::listen_job_notices() { return listen_pg_job_notices(pool_->url()); }
 
 }  // namespace pictor::store

@@ -549,4 +549,27 @@ Result<int64_t> SqliteStore::count_queued_jobs() {
   return s.i64(0);
 }
 
+Result<bool> SqliteStore::update_job_progress(const std::string& id, const std::string& worker_id, double progress) {
+  std::lock_guard lock(mu_);
+  PREPARE(s, "UPDATE jobs SET progress = ?3 WHERE id = ?1 AND worker_id = ?2 AND status = 'running'");
+  s.bind(1, id).bind(2, worker_id).bind(3, progress);
+  PICTOR_RETURN_IF_ERROR(s.run());
+  return db_->changes() > 0;
+}
+
+Result<std::string> SqliteStore::get_or_create_setting(const std::string& name, const std::string& value_if_absent) {
+  std::lock_guard lock(mu_);
+  {
+    PREPARE(s, "INSERT INTO settings (name, value) VALUES (?1, ?2) ON CONFLICT DO NOTHING");
+    s.bind(1, name).bind(2, value_if_absent);
+    PICTOR_RETURN_IF_ERROR(s.run());
+  }
+  PREPARE(s, "SELECT value FROM settings WHERE name = ?1");
+  s.bind(1, name);
+  auto row = s.step();
+  if (!row.is_ok()) return row.status();
+  if (!*row) return internal_error("setting " + name + " vanished");
+  return s.text(0);
+}
+
 }  // namespace pictor::store

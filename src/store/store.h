@@ -162,6 +162,14 @@ class Store {
   // Flags a running job for cancellation; false when it is not running.
   virtual Result<bool> request_job_cancel(const std::string& id) = 0;
   virtual Result<int64_t> count_queued_jobs() = 0;
+  // Writes a running job's progress while worker_id holds it (false otherwise); never touches
+  // anything else, so it cannot undo a finish that raced it.
+  virtual Result<bool> update_job_progress(const std::string& id, const std::string& worker_id, double progress) = 0;
+
+  // --- settings shared by every node on the store (signing secrets)
+  // The stored value of `name`; when there is none, stores `value_if_absent` and returns it. Two
+  // nodes racing agree on one value.
+  virtual Result<std::string> get_or_create_setting(const std::string& name, const std::string& value_if_absent) = 0;
   // A subscription to JobNotices; unsupported where the backend has none (SQLite: one process).
   virtual Result<std::unique_ptr<JobNotices>> listen_job_notices() {
     return unsupported("this store sends no change notices");

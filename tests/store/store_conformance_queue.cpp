@@ -200,5 +200,34 @@ TEST_P(StoreConformance, AnExpiredJobWithACancelRequestIsHandedBackNotRequeued) 
   EXPECT_FALSE(store().claim_job("node_b", kT0 + 3 * kLease, kT0 + 4 * kLease)->has_value());
 }
 
+TEST_P(StoreConformance, ProgressIsWrittenOnlyByTheHolderOfARunningJob) {
+  auto a = store().insert_job(queued_job(kT0));
+  ASSERT_TRUE(a.is_ok());
+  EXPECT_FALSE(*store().update_job_progress(a->id, "node_a", 0.5)) << "queued";
+  auto c = store().claim_job("node_a", kT0, kT0 + kLease);
+  ASSERT_TRUE(c.is_ok() && c->has_value());
+  EXPECT_TRUE(*store().update_job_progress(a->id, "node_a", 0.5));
+  EXPECT_FALSE(*store().update_job_progress(a->id, "node_b", 0.9));
+  EXPECT_DOUBLE_EQ(store().get_job(a->id)->progress, 0.5);
+  JobRecord done = **c;
+  done.status = JobStatus::kCompleted;
+  done.progress = 1;
+  ASSERT_TRUE(store().finish_job(done, std::nullopt).is_ok());
+  EXPECT_FALSE(*store().update_job_progress(a->id, "node_a", 0.7)) << "a late progress write cannot undo the finish";
+  auto after = store().get_job(a->id);
+  EXPECT_EQ(after->status, JobStatus::kCompleted);
+  EXPECT_DOUBLE_EQ(after->progress, 1.0);
+}
+
+TEST_P(StoreConformance, SettingsAreCreatedOnceAndShared) {
+  auto first = store().get_or_create_setting("arena.secret", "one");
+  ASSERT_TRUE(first.is_ok()) << first.status().message();
+  EXPECT_EQ(*first, "one");
+  EXPECT_EQ(*store().get_or_create_setting("arena.secret", "two"), "one");
+  EXPECT_EQ(*store().get_or_create_setting("webhook.secret", "three"), "three");
+  reopen();
+  EXPECT_EQ(*store().get_or_create_setting("arena.secret", "four"), "one");
+}
+
 }  // namespace
 }  // namespace pictor::store::testing
