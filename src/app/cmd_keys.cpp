@@ -18,6 +18,7 @@ namespace {
 
 struct KeysFlags {
   std::string data_dir;  // "" = store::default_data_dir()
+  std::string store;     // "" = the data directory's SQLite file; postgresql://… = a shared store
   std::string name;
   int rate_limit = 0;
   bool admin = false;
@@ -25,12 +26,15 @@ struct KeysFlags {
   std::string target;  // revoke: id or name
 };
 
+// Where the keys live, for messages.
 std::string db_path(const KeysFlags& f) {
+  if (!f.store.empty()) return store::redact_store_location(f.store);
   return store::sqlite_path(f.data_dir.empty() ? store::default_data_dir() : f.data_dir);
 }
 
 // Opens the store; `create` = false leaves a missing store missing (reading commands never create).
 Result<std::unique_ptr<store::Store>> open_store(const KeysFlags& f, bool create) {
+  if (!f.store.empty()) return store::open_store(f.store);
   const std::string path = db_path(f);
   std::error_code ec;
   if (!create && !std::filesystem::exists(path, ec)) return std::unique_ptr<store::Store>();
@@ -133,6 +137,7 @@ Command add_keys_command(CLI::App& root) {
   auto flags = std::make_shared<KeysFlags>();
   auto* cmd = root.add_subcommand("keys", "create, list and revoke API keys for `pictor serve`");
   cmd->require_subcommand(1);
+  const std::string store_help = "postgresql://… : the shared store of a scale-out deployment (default: the data directory's SQLite file)";
   const std::string dir_help = "data directory holding pictor.db (default: $PICTOR_DATA_DIR, else "
                                "$XDG_DATA_HOME/pictor, else ~/.local/share/pictor)";
 
@@ -142,14 +147,17 @@ Command add_keys_command(CLI::App& root) {
       ->check(CLI::NonNegativeNumber);
   create->add_flag("--admin", flags->admin, "give the key the admin scope (arena moderation, key management)");
   create->add_option("--data-dir", flags->data_dir, dir_help);
+  create->add_option("--store", flags->store, store_help);
 
   auto* list = cmd->add_subcommand("list", "list keys (never the keys themselves: only their prefixes)");
   list->add_flag("--json", flags->json, "print a JSON array");
   list->add_option("--data-dir", flags->data_dir, dir_help);
+  list->add_option("--store", flags->store, store_help);
 
   auto* revoke = cmd->add_subcommand("revoke", "revoke a key by id or name; the server refuses it from then on");
   revoke->add_option("key", flags->target, "the key's id (key_…) or name")->required();
   revoke->add_option("--data-dir", flags->data_dir, dir_help);
+  revoke->add_option("--store", flags->store, store_help);
 
   return {cmd, [flags, create, list, revoke] {
             if (create->parsed()) return run_create(*flags);

@@ -13,6 +13,7 @@
 #include "app/commands.h"
 #include "server/server.h"
 #include "store/data_dir.h"
+#include "store/store.h"
 
 namespace pictor::app {
 
@@ -32,6 +33,7 @@ struct ServeArgs {
   double max_body_mb = 64;
   double media_ttl_hours = 24;
   double fetch_max_mb = 20;
+  double lease_s = 15;
 };
 
 int run_serve(ServeArgs& a) {
@@ -39,6 +41,7 @@ int run_serve(ServeArgs& a) {
   a.opts.max_body_bytes = int64_t(a.max_body_mb * 1024 * 1024);
   a.opts.media_ttl_s = int64_t(a.media_ttl_hours * 3600);
   a.opts.fetch_max_bytes = int64_t(a.fetch_max_mb * 1024 * 1024);
+  a.opts.lease_ms = int64_t(a.lease_s * 1000);
   // SIGTERM/SIGINT: the handler only writes a byte to a pipe (async-signal-safe); a watcher
   // thread reads it and stops the server. (Masking is not enough: libraries start threads of
   // their own before this point, and the kernel may deliver the signal to any of them.)
@@ -53,9 +56,14 @@ int run_serve(ServeArgs& a) {
   auto srv = server::Server::create(a.opts);
   if (!srv.is_ok()) return fail(srv.status());
   server::Server* s = srv->get();
-  std::printf("pictor: serving http://%s:%d (data: %s, auth: %s)\n", a.opts.host.c_str(), s->port(),
-              (a.opts.data_dir.empty() ? store::default_data_dir() : a.opts.data_dir).c_str(),
-              a.opts.no_auth ? "off" : "API keys");
+  const std::string where = a.opts.store.empty()
+                                ? (a.opts.data_dir.empty() ? store::default_data_dir() : a.opts.data_dir)
+                                : store::redact_store_location(a.opts.store);
+  if (a.opts.listen)
+    std::printf("pictor: serving http://%s:%d (data: %s, auth: %s, workers: %d)\n", a.opts.host.c_str(), s->port(),
+                where.c_str(), a.opts.no_auth ? "off" : "API keys", a.opts.workers);
+  else
+    std::printf("pictor: worker running jobs from %s (workers: %d)\n", where.c_str(), a.opts.workers);
   std::fflush(stdout);
   std::thread signals([s] {
     unsigned char sig = 0;
@@ -86,7 +94,12 @@ Command add_serve_command(CLI::App& root) {
                                              "else $XDG_DATA_HOME/pictor, else ~/.local/share/pictor)");
   cmd->add_flag("--no-auth", o.no_auth, "accept requests without an API key (loopback addresses only)");
   cmd->add_option("--model", a->models, "model to serve, by name or path (repeatable; the first is the default)");
-  cmd->add_option("--workers", o.workers, "jobs generated at once")->check(CLI::Range(1, 64))->capture_default_str();
+  cmd->add_option("--store", o.store, "postgresql://user@host:port/db: a database many API nodes and workers share "
+                                      "(docs/scale-out.md); default: SQLite in the data directory");
+  cmd->add_option("--workers", o.workers, "jobs generated at once (0 = an API-only node; needs --store postgresql://…)")
+      ->check(CLI::Range(0, 64))->capture_default_str();
+  cmd->add_option("--lease-s", a->lease_s, "shared store: seconds a job's lease lasts unrenewed (a dead node's jobs "
+                                           "run elsewhere after this)")->check(CLI::Range(0.2, 3600.0))->capture_default_str();
   cmd->add_option("--max-queue", o.max_queue, "queued jobs beyond this are refused with 429")->check(CLI::Range(1, 100000))->capture_default_str();
   cmd->add_option("--rate-limit", o.rate_limit_per_minute, "requests per minute per API key (0 = no limit; keys may set their own)")
       ->check(CLI::Range(0, 1000000))->capture_default_str();
@@ -129,6 +142,28 @@ Command add_serve_command(CLI::App& root) {
       ->check(CLI::Range(int64_t(1), int64_t(365) * 86400))->capture_default_str();
   cmd->add_option("--arena-repeat-cap", o.arena_repeat_cap, "arena: counted votes per prompt before its weight falls as cap/n (0 = off)")
       ->check(CLI::Range(0, 1000000))->capture_default_str();
+  cmd->add_option("--shutdown-grace", o.shutdown_grace_s, "seconds running jobs get to finish on SIGTERM before they are re-queued")
+      ->check(CLI::Range(0.0, 3600.0))->capture_default_str();
+  return {cmd, [a] { return run_serve(*a); }};
+}
+
+Command add_worker_command(CLI::App& root) {
+  auto a = std::make_shared<ServeArgs>();
+  a->opts.listen = false;
+  auto* cmd = root.add_subcommand("worker", "run jobs from a shared PostgreSQL store (no HTTP): scale-out beside "
+                                            "`pictor serve --store` nodes (docs/scale-out.md)");
+  auto& o = a->opts;
+  cmd->add_option("--store", o.store, "postgresql://user@host:port/db, the database the API nodes use")->required();
+  cmd->add_option("--workers", o.workers, "jobs generated at once")->check(CLI::Range(1, 64))->capture_default_str();
+  cmd->add_option("--model", a->models, "model to run, by name or path (repeatable; every node should offer the same)");
+  cmd->add_option("--data-dir", o.data_dir, "where models are looked up (default: $PICTOR_DATA_DIR, "
+                                             "else $XDG_DATA_HOME/pictor, else ~/.local/share/pictor)");
+  cmd->add_option("--threads", o.engine_threads, "CPU threads per generation (0 = all cores)")->check(CLI::Range(0, 1024))->capture_default_str();
+  cmd->add_option("--dtype", o.dtype, "auto | fp32 | bf16")->check(CLI::IsMember({"auto", "fp32", "bf16"}))->capture_default_str();
+  cmd->add_option("--lease-s", a->lease_s, "seconds a claimed job's lease lasts unrenewed")->check(CLI::Range(0.2, 3600.0))->capture_default_str();
+  cmd->add_option("--media-ttl-hours", a->media_ttl_hours, "stored outputs expire after this (0 = never)")->check(CLI::Range(0.0, 1e6))->capture_default_str();
+  cmd->add_option("--prices", o.prices_file, "JSON price table per model and quality (docs/server.md)");
+  cmd->add_option("--providers", o.providers_file, "JSON file of upstream providers (docs/providers.md)");
   cmd->add_option("--shutdown-grace", o.shutdown_grace_s, "seconds running jobs get to finish on SIGTERM before they are re-queued")
       ->check(CLI::Range(0.0, 3600.0))->capture_default_str();
   return {cmd, [a] { return run_serve(*a); }};

@@ -22,6 +22,7 @@ Command add_models_command(CLI::App& root);
 Command add_pull_command(CLI::App& root);
 Command add_keys_command(CLI::App& root);
 Command add_serve_command(CLI::App& root);
+Command add_worker_command(CLI::App& root);
 Command add_arena_command(CLI::App& root);
 
 }  // namespace pictor::app

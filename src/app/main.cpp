@@ -16,7 +16,7 @@ int main(int argc, char** argv) {
                                    add_bench_command(root),
                                    add_models_command(root), add_pull_command(root),
                                    add_keys_command(root),
-                                   add_serve_command(root), add_arena_command(root)};
+                                   add_serve_command(root), add_worker_command(root), add_arena_command(root)};
   try {
     root.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

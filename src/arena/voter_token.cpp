@@ -17,17 +17,19 @@
 
 namespace pictor::arena {
 
+std::string new_arena_secret() {
+  unsigned char bytes[32];
+  store::random_bytes(bytes, sizeof bytes);
+  std::string secret;
+  for (unsigned char b : bytes) {
+    secret += "0123456789abcdef"[b >> 4];
+    secret += "0123456789abcdef"[b & 15];
+  }
+  return secret;
+}
+
 Result<std::string> load_or_create_secret(const std::string& path) {
-  return store::load_or_create_secret_file(path, "an arena secret", [] {
-    unsigned char bytes[32];
-    store::random_bytes(bytes, sizeof bytes);
-    std::string secret;
-    for (unsigned char b : bytes) {
-      secret += "0123456789abcdef"[b >> 4];
-      secret += "0123456789abcdef"[b & 15];
-    }
-    return secret;
-  });
+  return store::load_or_create_secret_file(path, "an arena secret", new_arena_secret);
 }
 
 std::string hmac_sha256_hex(std::string_view key, std::string_view message) {

@@ -11,6 +11,8 @@ namespace pictor::arena {
 
 // Reads the secret from `path`, or creates it (32 random bytes, hex, mode 0600).
 Result<std::string> load_or_create_secret(const std::string& path);
+// 64 random hex characters (a new arena secret; nodes on one shared store keep it there).
+std::string new_arena_secret();
 
 std::string hmac_sha256_hex(std::string_view key, std::string_view message);
 

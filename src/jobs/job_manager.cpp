@@ -56,6 +56,7 @@ void JobManager::enqueue_locked(const std::string& id, const std::string& model,
 JobManager::~JobManager() { shutdown(std::chrono::milliseconds(0)); }
 
 Status JobManager::start() {
+  if (options_.shared_queue) return start_shared();
   auto unfinished = store_.unfinished_jobs();
   if (!unfinished.is_ok()) return unfinished.status();
   int requeued = 0, failed = 0;
@@ -124,7 +125,7 @@ void JobManager::shutdown(std::chrono::milliseconds grace) {
   accepting_ = false;
   {
     std::unique_lock<std::mutex> lock(mutex_);
-    if (workers_.empty()) return;
+    if (workers_.empty() && !lease_thread_.joinable()) return;
     stopping_ = true;
     queue_cv_.notify_all();
     upstream_queue_cv_.notify_all();
@@ -144,12 +145,16 @@ void JobManager::shutdown(std::chrono::milliseconds grace) {
   }
   for (auto& w : workers_) w.join();
   workers_.clear();
+  stop_shared_threads();  // after the workers: leases stay renewed while running jobs finish
   if (webhooks_) webhooks_->stop();
 }
 
 std::shared_ptr<JobManager::Live> JobManager::live_locked(const std::string& id) {
   auto& slot = live_[id];
-  if (!slot) slot = std::make_shared<Live>();
+  if (!slot) {
+    slot = std::make_shared<Live>();
+    slot->id = id;
+  }
   return slot;
 }
 
@@ -178,12 +183,9 @@ int JobManager::queue_position_locked(const std::string& id) const {
 
 Result<JobView> JobManager::submit(const JobInput& input, const Submission& who) {
   if (!accepting_) return unavailable("the server is shutting down; retry on another node or later");
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    if (int(queue_.size() + upstream_queue_.size()) >= options_.max_queue_depth)
-      return Status(StatusCode::kBusy, "the queue is full (" + std::to_string(options_.max_queue_depth) +
-                                           " jobs waiting); retry later");
-  }
+  if (queue_depth() >= options_.max_queue_depth)
+    return Status(StatusCode::kBusy, "the queue is full (" + std::to_string(options_.max_queue_depth) +
+                                         " jobs waiting); retry later");
   JobRecord rec;
   rec.id = store::new_id("gen");
   rec.key_id = who.key_id;
@@ -203,7 +205,8 @@ Result<JobView> JobManager::submit(const JobInput& input, const Submission& who)
   }
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    enqueue_locked(rec.id, rec.model, input.provider);
+    // Shared queue: the store's notice wakes a worker on whichever node is idle.
+    if (!options_.shared_queue) enqueue_locked(rec.id, rec.model, input.provider);
     touch_locked(rec.id, JobStatus::kQueued, 0);
   }
   log_event(LogLevel::kInfo, "job.queued", {{"job", rec.id}, {"model", rec.model}, {"kind", rec.kind}});
@@ -249,14 +252,27 @@ Result<JobView> JobManager::get(const std::string& id) {
   return view;
 }
 
+// Shared queue: waits in slices, asking the store between them, in case a notice was lost (its
+// connection dropped); notices end a slice early.
+constexpr std::chrono::milliseconds kSharedWaitSlice{2000};
+
 Result<JobView> JobManager::wait(const std::string& id, std::chrono::milliseconds timeout) {
-  {
-    std::unique_lock<std::mutex> lock(mutex_);
-    auto it = live_.find(id);
-    if (it != live_.end()) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  if (options_.shared_queue) PICTOR_RETURN_IF_ERROR(follow(id));
+  for (;;) {
+    {
+      std::unique_lock<std::mutex> lock(mutex_);
+      auto it = live_.find(id);
+      if (it == live_.end()) break;
       auto live = it->second;
-      live->changed.wait_for(lock, timeout, [&] { return store::is_terminal(live->status) || stopping_ || draining_; });
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+      const auto slice = options_.shared_queue ? std::min(left, kSharedWaitSlice) : left;
+      if (slice.count() <= 0) break;
+      if (live->changed.wait_for(lock, slice, [&] { return store::is_terminal(live->status) || stopping_ || draining_; }))
+        break;
+      if (std::chrono::steady_clock::now() >= deadline) break;
     }
+    refresh_from_store(id);
   }
   return get(id);
 }
@@ -264,6 +280,27 @@ Result<JobView> JobManager::wait(const std::string& id, std::chrono::millisecond
 Result<JobEvent> JobManager::wait_event(const std::string& id, uint64_t after_version,
                                         std::chrono::milliseconds timeout) {
   std::shared_ptr<Live> live;
+  if (options_.shared_queue) {
+    PICTOR_RETURN_IF_ERROR(follow(id));
+    // Slices as in wait(): between them the store has the word.
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    for (;;) {
+      {
+        std::unique_lock<std::mutex> lock(mutex_);
+        auto it = live_.find(id);
+        if (it == live_.end()) break;
+        auto l = it->second;
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+        if (left.count() <= 0) break;
+        if (l->changed.wait_for(lock, std::min(left, kSharedWaitSlice), [&] {
+              return l->version > after_version || store::is_terminal(l->status) || stopping_ || draining_;
+            }))
+          break;
+      }
+      refresh_from_store(id);
+    }
+    timeout = std::chrono::milliseconds(0);
+  }
   {
     std::unique_lock<std::mutex> lock(mutex_);
     auto it = live_.find(id);
@@ -278,7 +315,8 @@ Result<JobEvent> JobManager::wait_event(const std::string& id, uint64_t after_ve
       ev.progress = live->progress;
       ev.queue_position = queue_position_locked(id);
       ev.partial_images = int(live->partials.size());
-      if (ev.status != JobStatus::kQueued || ev.queue_position >= 0) return ev;
+      // (A shared queue knows no queue positions: a queued job's event stands as it is.)
+      if (ev.status != JobStatus::kQueued || ev.queue_position >= 0 || options_.shared_queue) return ev;
     }
   }
   // Not live (finished long ago, or from before a restart): the store has the final word.
@@ -293,6 +331,7 @@ Result<JobEvent> JobManager::wait_event(const std::string& id, uint64_t after_ve
 }
 
 Result<JobView> JobManager::cancel(const std::string& id) {
+  if (options_.shared_queue) return cancel_shared(id);
   auto rec = store_.get_job(id);
   if (!rec.is_ok()) return rec.status();
   if (store::is_terminal(rec->status))
@@ -331,6 +370,10 @@ Result<std::string> JobManager::partial_image(const std::string& id, int index) 
 }
 
 int JobManager::queue_depth() {
+  if (options_.shared_queue) {
+    auto n = store_.count_queued_jobs();
+    return n.is_ok() ? int(*n) : 0;
+  }
   std::lock_guard<std::mutex> lock(mutex_);
   return int(queue_.size() + upstream_queue_.size());
 }
@@ -404,6 +447,12 @@ std::vector<store::WebhookDeliveryRecord> JobManager::webhook_deliveries_for(con
 void JobManager::finish(JobRecord& rec, const std::optional<store::UsageRecord>& usage) {
   const auto deliveries = webhook_deliveries_for(rec);
   Status st = store_.finish_job(rec, usage, deliveries);
+  if (st.code() == StatusCode::kConflict) {
+    // Shared queue: this node's lease ran out and the job was re-queued; its new holder finishes it.
+    log_event(LogLevel::kWarn, "job.lease_lost", {{"job", rec.id}, {"error", st.message()}});
+    refresh_from_store(rec.id);
+    return;
+  }
   if (!st.is_ok())
     log_event(LogLevel::kError, "job.store_failed", {{"job", rec.id}, {"error", st.message()}});
   if (!deliveries.empty() && webhooks_) webhooks_->wake();

@@ -3,6 +3,9 @@
 // Every request becomes a job row in the store first (so it survives a crash), then its id goes on
 // an in-memory FIFO that worker threads drain. Waiters (long-poll, SSE, the synchronous OpenAI
 // endpoints) block on a per-job condition variable that every state or progress change signals.
+// With shared_queue (many nodes on one PostgreSQL store, docs/scale-out.md) there is no FIFO:
+// workers claim jobs from the store under a lease (shared_queue.cpp), and store notices carry
+// state changes between nodes to the waiters.
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -53,6 +56,11 @@ struct JobManagerOptions {
   std::function<std::string(const store::JobRecord& job, const std::string& event, const std::string& delivery_id,
                             const std::string& base_url)>
       webhook_payload;
+  // The shared queue: jobs are claimed from the store (claim_job) instead of an in-process FIFO,
+  // so every node on one database shares the work; `workers` may then be 0 (an API-only node).
+  bool shared_queue = false;
+  std::string node_id;              // the worker id claims carry; "" = host name, pid and a random tag
+  int64_t lease_ms = 15000;         // a claimed job's lease, renewed every lease_ms / 3
 };
 
 // A job as callers see it: the stored record plus live state.
@@ -136,10 +144,26 @@ class JobManager {
     bool requeue_on_cancel = false;  // cancelled by shutdown: put back in the queue
     std::vector<std::string> partials;  // encoded previews, in the order they were made
     std::condition_variable changed;
+    // Shared queue: this node runs it (else the entry follows a job run elsewhere, from notices).
+    bool local = false;
+    std::string id;
+    int64_t progress_written_ms = 0;  // last progress write to the store (throttled)
   };
 
   void worker_loop(bool upstream);
   void run_job(const std::string& id);  // job_run.cpp
+  void run_claimed(store::JobRecord rec, std::shared_ptr<Live> live);  // job_run.cpp: counts running_ down
+  // The shared queue (shared_queue.cpp).
+  Status start_shared();
+  void shared_worker_loop();
+  void lease_loop();    // renews this node's leases, ends or re-queues the jobs of dead workers
+  void notice_loop();   // store notices → idle workers and waiters
+  void apply_notice(const std::string& notice);
+  Status follow(const std::string& id);          // a live entry for a job another node may run
+  void refresh_from_store(const std::string& id);
+  void end_spent_job(store::JobRecord rec);      // a dead worker's job that may not run again
+  Result<JobView> cancel_shared(const std::string& id);
+  void stop_shared_threads();
   // One attempt on one provider (job_attempts.cpp).
   gateway::AttemptOutcome attempt_local(const JobInput& input, uint64_t seed, Live& live, AttemptMade& out);
   gateway::AttemptOutcome attempt_upstream(const gateway::Candidate& c, const JobInput& input, uint64_t seed, Live& live,
@@ -175,6 +199,13 @@ class JobManager {
   std::unique_ptr<gateway::Router> own_router_;  // when options_.router is null
   std::unique_ptr<WebhookDispatcher> webhooks_;  // when options_.webhooks.enabled()
   gateway::Router* router_ = nullptr;
+  // Shared queue state (under mutex_ unless atomic).
+  std::string node_id_;
+  int pending_wakes_ = 0;           // "queued" notices not yet taken by an idle worker
+  bool background_stop_ = false;    // lease and notice threads
+  std::atomic<bool> notices_live_{false};
+  std::condition_variable lease_cv_;
+  std::thread lease_thread_, notice_thread_;
 };
 
 }  // namespace pictor::jobs

@@ -60,11 +60,21 @@ void JobManager::add_partial(Live& live, std::string bytes) {
 }
 
 void JobManager::report_progress(Live& live, double progress) {
-  std::lock_guard<std::mutex> lock(mutex_);
-  live.status = JobStatus::kRunning;
-  live.progress = progress;
-  ++live.version;
-  live.changed.notify_all();
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    live.status = JobStatus::kRunning;
+    live.progress = progress;
+    ++live.version;
+    live.changed.notify_all();
+  }
+  // Shared queue: waiters on other nodes see progress through the store (at most 4 writes/s).
+  if (options_.shared_queue && live.local) {
+    const int64_t now = store::now_ms();
+    if (now - live.progress_written_ms >= 250) {
+      live.progress_written_ms = now;
+      (void)store_.update_job_progress(live.id, node_id_, progress);
+    }
+  }
 }
 
 void JobManager::run_job(const std::string& id) {
@@ -103,6 +113,16 @@ void JobManager::run_job(const std::string& id) {
     std::lock_guard<std::mutex> lock(mutex_);
     touch_locked(id, JobStatus::kRunning, 0);
   }
+  run_claimed(std::move(rec), std::move(live));
+}
+
+// The job is running in the store (its attempt counted); this node runs it to the end.
+void JobManager::run_claimed(JobRecord rec, std::shared_ptr<Live> live) {
+  const std::string id = rec.id;
+  auto leave = [&] {
+    std::lock_guard<std::mutex> lock(mutex_);
+    --running_;
+  };
   auto fail = [&](const Status& s, const std::string& code) {
     rec.status = s.code() == StatusCode::kCancelled ? JobStatus::kCanceled : JobStatus::kFailed;
     rec.error_code = code.empty() ? error_code_for(s) : code;
@@ -131,7 +151,8 @@ void JobManager::run_job(const std::string& id) {
   const double run_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   if (!route.status.is_ok()) {
     if (route.status.code() == StatusCode::kCancelled && live->requeue_on_cancel) {
-      // Shutdown: back to queued in the store; the next start() runs it again.
+      // Shutdown: back to queued in the store; the next start() (or, with a shared queue, any
+      // node's worker) runs it again.
       rec.status = JobStatus::kQueued;
       rec.progress = 0;
       rec.started_at_ms = 0;

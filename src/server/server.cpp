@@ -5,7 +5,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <condition_variable>
 #include <filesystem>
+#include <mutex>
 #include <thread>
 
 #include "core/log.h"
@@ -27,11 +29,20 @@ namespace {
 
 // The webhook signing secret: the operator's environment variable, else <data-dir>/webhook.secret
 // (made on first use), so that it survives restarts and receivers keep verifying.
-Result<std::string> webhook_secret(const ServerOptions& opts, const std::string& dir) {
+// On a shared store every node must sign alike: the secret then lives in the database.
+Result<std::string> webhook_secret(const ServerOptions& opts, const std::string& dir, store::Store& st) {
   if (!opts.webhook_secret_env.empty()) {
     if (const char* v = std::getenv(opts.webhook_secret_env.c_str()); v && *v) return std::string(v);
   }
+  if (store::is_postgresql_location(opts.store))
+    return st.get_or_create_setting("webhook.secret", gateway::new_webhook_secret());
   return store::load_or_create_secret_file(dir + "/webhook.secret", "a webhook secret", gateway::new_webhook_secret);
+}
+
+// Voter and battle tokens signed on one node are checked on another: one secret per store.
+Result<std::string> arena_secret(const ServerOptions& opts, const std::string& dir, store::Store& st) {
+  if (store::is_postgresql_location(opts.store)) return st.get_or_create_setting("arena.secret", arena::new_arena_secret());
+  return arena::load_or_create_secret(dir + "/arena.secret");
 }
 
 bool is_loopback(const std::string& host) {
@@ -49,37 +60,46 @@ class ServerImpl final : public Server {
     fs::create_directories(dir, ec);
     if (ec) return io_error("cannot create data directory " + dir + ": " + ec.message());
     ctx_.options.data_dir = dir;
-    PICTOR_RETURN_IF_ERROR(lock_.acquire(dir));
-    auto st = store::open_sqlite_store(store::sqlite_path(dir));
+    const bool shared = store::is_postgresql_location(opts.store);
+    if (opts.workers == 0 && !shared)
+      return invalid_argument("--workers 0 (an API-only node) needs a shared store: --store postgresql://…");
+    if (!opts.listen && !shared) return invalid_argument("pictor worker needs a shared store: --store postgresql://…");
+    // One SQLite file, one process that runs its jobs. A shared store coordinates its nodes itself.
+    if (!shared) PICTOR_RETURN_IF_ERROR(lock_.acquire(dir));
+    auto st = store::open_store(opts.store.empty() ? store::sqlite_path(dir) : opts.store);
     if (!st.is_ok()) return st.status();
     store_ = std::move(*st);
 
     jobs::JobManagerOptions jopts;
     jopts.workers = opts.workers;
+    jopts.shared_queue = shared;
+    jopts.lease_ms = opts.lease_ms;
     jopts.max_queue_depth = opts.max_queue;
     jopts.media_ttl_ms = opts.media_ttl_s * 1000;
-    jopts.preload = opts.preload;
+    jopts.preload = opts.preload && opts.workers > 0;
     if (!opts.prices_file.empty()) {
       auto prices = jobs::PriceTable::from_json_file(opts.prices_file);
       if (!prices.is_ok()) return prices.status();
       jopts.prices = *prices;
     }
+    // Set on every node, also where no sender runs: the node that finishes a job writes the body
+    // that another node's sender posts (a shared store).
+    jopts.webhook_payload = [](const store::JobRecord& rec, const std::string& event, const std::string& delivery_id,
+                               const std::string& base) {
+      jobs::JobView view;
+      view.record = rec;
+      nlohmann::json data = job_json(view, base);
+      data.erase("webhook");
+      return nlohmann::json{{"id", delivery_id}, {"type", event}, {"created_at", store::now_ms() / 1000}, {"data", data}}.dump();
+    };
     if (!opts.webhook_allow.empty()) {
-      auto secret = webhook_secret(opts, dir);
+      auto secret = webhook_secret(opts, dir, *store_);
       if (!secret.is_ok()) return secret.status();
       jopts.webhooks.policy.allow = opts.webhook_allow;
       jopts.webhooks.policy.timeout_s = opts.webhook_timeout_s;
       jopts.webhooks.secret = *secret;
       jopts.webhooks.first_retry_s = opts.webhook_retry_s;
       jopts.webhooks.give_up_after_s = opts.webhook_give_up_h * 3600;
-      jopts.webhook_payload = [](const store::JobRecord& rec, const std::string& event, const std::string& delivery_id,
-                                 const std::string& base) {
-        jobs::JobView view;
-        view.record = rec;
-        nlohmann::json data = job_json(view, base);
-        data.erase("webhook");
-        return nlohmann::json{{"id", delivery_id}, {"type", event}, {"created_at", store::now_ms() / 1000}, {"data", data}}.dump();
-      };
       ctx_.limits.webhook_url_allowed = [policy = jopts.webhooks.policy](const std::string& url) {
         return gateway::check_url_allowed(url, policy);
       };
@@ -131,8 +151,12 @@ class ServerImpl final : public Server {
     ctx_.limits.model_sizes = [this](const std::string& m) { return catalog_entry(ctx_, m).capabilities.sizes; };
     ctx_.limits.max_output_pixels = opts.max_output_pixels;
     ctx_.limits.max_input_pixels = opts.max_input_pixels;
-    setup_http();
+    if (opts.listen) setup_http();
     PICTOR_RETURN_IF_ERROR(jobs_->start());
+    if (!opts.listen) {
+      log_event(LogLevel::kInfo, "worker.started", {{"workers", opts.workers}, {"store", store::redact_store_location(opts.store)}});
+      return Status::ok();
+    }
 
     arena::ArenaOptions aopts;
     aopts.pool_size = opts.arena_pool;
@@ -140,7 +164,7 @@ class ServerImpl final : public Server {
     aopts.daily_counted_votes = opts.arena_daily_votes;
     aopts.prompt_repeat_cap = opts.arena_repeat_cap;
     aopts.battle_ttl_ms = opts.arena_battle_ttl_s * 1000;
-    auto secret = arena::load_or_create_secret(dir + "/arena.secret");
+    auto secret = arena_secret(opts, dir, *store_);
     if (!secret.is_ok()) return secret.status();
     aopts.secret = *secret;
     arena_ = std::make_unique<arena::ArenaService>(*store_, *jobs_, aopts);
@@ -153,13 +177,21 @@ class ServerImpl final : public Server {
     // lose SYNs and wait seconds for retransmits. Listening again on the bound socket raises it.
     if (listen_fd_ >= 0) ::listen(listen_fd_, 4096);
     log_event(LogLevel::kInfo, "server.listening",
-              {{"host", opts.host}, {"port", port_}, {"data_dir", dir}, {"auth", opts.no_auth ? "off" : "api keys"}});
+              {{"host", opts.host}, {"port", port_}, {"data_dir", dir}, {"auth", opts.no_auth ? "off" : "api keys"},
+               {"store", shared ? store::redact_store_location(opts.store) : "sqlite"}});
     return Status::ok();
   }
 
   int port() const override { return port_; }
 
   void run() override {
+    if (!ctx_.options.listen) {  // a worker: runs jobs until stop()
+      std::unique_lock<std::mutex> lock(worker_mu_);
+      worker_cv_.wait(lock, [&] { return stop_requested_.load(); });
+      jobs_->shutdown(std::chrono::milliseconds(int64_t(ctx_.options.shutdown_grace_s * 1000)));
+      log_event(LogLevel::kInfo, "worker.stopped");
+      return;
+    }
     // A stop() that came before the listener was running was a no-op for cpp-httplib (a SIGTERM
     // right after the "serving" line): once it runs, honour it.
     std::thread late_stop([this] {
@@ -176,9 +208,13 @@ class ServerImpl final : public Server {
   }
 
   void stop() override {
-    stop_requested_ = true;
+    {
+      std::lock_guard<std::mutex> lock(worker_mu_);
+      stop_requested_ = true;
+    }
+    worker_cv_.notify_all();
     jobs_->drain();  // open long-polls and streams answer now instead of holding the listener
-    http_.stop();
+    if (ctx_.options.listen) http_.stop();
   }
 
  private:
@@ -265,6 +301,8 @@ class ServerImpl final : public Server {
   int port_ = -1;
   int listen_fd_ = -1;
   std::atomic<bool> stop_requested_{false}, listen_returned_{false};
+  std::mutex worker_mu_;
+  std::condition_variable worker_cv_;
 };
 
 }  // namespace

@@ -15,9 +15,15 @@ struct ServerOptions {
   std::string host = "127.0.0.1";
   int port = 8080;                        // 0 = any free port (printed)
   std::string data_dir;                   // "" = store::default_data_dir()
+  // Where jobs, media, keys, usage and votes live: "" = <data_dir>/pictor.db (SQLite, one node);
+  // postgresql://… = a database many nodes share (docs/scale-out.md): jobs then go through the
+  // store's shared queue and signing secrets are kept in the database.
+  std::string store;
+  bool listen = true;                     // false: `pictor worker` (runs jobs, serves nothing)
+  int64_t lease_ms = 15000;               // shared queue: a claimed job's lease
   bool no_auth = false;                   // only allowed on loopback
   std::vector<std::string> models = {"pictor-mini"};
-  int workers = 1;
+  int workers = 1;                        // 0 only with a shared store: an API-only node
   int max_queue = 64;
   int rate_limit_per_minute = 600;        // per key; 0 = no limit
   int64_t max_body_bytes = 64LL << 20;

@@ -7,6 +7,8 @@ namespace pictor::store {
 
 bool is_postgresql_location(std::string_view location) { return is_pg_url(location); }
 
+std::string redact_store_location(const std::string& location) { return redact_pg_url(location); }
+
 Result<std::unique_ptr<Store>> open_store(const std::string& location) {
   if (!is_pg_url(location)) return open_sqlite_store(location);
   auto s = PgStore::open(location);

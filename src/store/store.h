@@ -242,6 +242,8 @@ Result<std::unique_ptr<Store>> open_sqlite_store(const std::string& path);
 Result<std::unique_ptr<Store>> open_store(const std::string& location);
 // True when `location` names a PostgreSQL database.
 bool is_postgresql_location(std::string_view location);
+// The location without a password in it, for logs and messages.
+std::string redact_store_location(const std::string& location);
 
 int64_t now_ms();
 // "prefix_" + 24 random hex characters (from the OS's CSPRNG).

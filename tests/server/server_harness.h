@@ -72,7 +72,13 @@ class ServerProcess {
   ~ServerProcess() { kill_now(SIGKILL); }
 
   // Starts `pictor serve --port 0 ARGS` and waits for the "serving http://host:port" line.
-  bool start(const fs::path& data_dir, const std::vector<std::string>& extra = {}) {
+  bool start(const fs::path& data_dir, const std::vector<std::string>& extra = {}) { return launch("serve", data_dir, extra); }
+  // Starts `pictor worker ARGS` (no HTTP) and waits for its "worker running jobs" line.
+  bool start_worker(const fs::path& data_dir, const std::vector<std::string>& extra) {
+    return launch("worker", data_dir, extra);
+  }
+
+  bool launch(const std::string& command, const fs::path& data_dir, const std::vector<std::string>& extra) {
     data_dir_ = data_dir;
     int out_pipe[2];
     if (pipe(out_pipe) != 0) return false;
@@ -86,8 +92,8 @@ class ServerProcess {
       setenv("PICTOR_MODELS", tiny_models_dir().c_str(), 1);
       // One engine thread: the tiny model gains nothing from two, and CTest may run other tests
       // beside this one (oversubscribed OpenMP threads slow down by orders of magnitude).
-      std::vector<std::string> args = {PICTOR_BINARY, "serve", "--port", "0", "--threads", "1",
-                                       "--data-dir", data_dir.string()};
+      std::vector<std::string> args = {PICTOR_BINARY, command, "--threads", "1", "--data-dir", data_dir.string()};
+      if (command == "serve") args.insert(args.end(), {"--port", "0"});
       args.insert(args.end(), extra.begin(), extra.end());
       std::vector<char*> argv;
       for (auto& a : args) argv.push_back(a.data());
@@ -101,7 +107,8 @@ class ServerProcess {
     char c;
     while (read(out_pipe[0], &c, 1) == 1 && c != '\n') line += c;
     close(out_pipe[0]);
-    const auto pos = line.find("http://127.0.0.1:");
+    if (command == "worker" && line.find("worker running jobs") != std::string::npos) return true;
+    const auto pos = command == "serve" ? line.find("http://127.0.0.1:") : std::string::npos;
     if (pos == std::string::npos) {
       kill_now(SIGKILL);
       std::ifstream in(log);
@@ -136,6 +143,7 @@ class ServerProcess {
     return c;
   }
   int port() const { return port_; }
+  pid_t pid() const { return pid_; }
   const std::string& last_error() const { return last_error_; }
 
  private:
