@@ -66,6 +66,34 @@ struct BenchServer {
     port = std::stoi(line.substr(pos + 17));
     return true;
   }
+  // `pictor worker --store STORE --data-dir DATA --model MODEL --threads THREADS --workers 1`;
+  // waits for its "worker running jobs" line.
+  bool start_worker(const std::string& binary, const std::filesystem::path& data, const std::string& store,
+                    const std::string& model, int threads, const std::vector<std::string>& extra = {}) {
+    int p[2];
+    if (pipe(p) != 0) return false;
+    std::filesystem::create_directories(data);
+    pid = fork();
+    if (pid == 0) {
+      dup2(p[1], 1);
+      FILE* log = std::fopen((data.string() + ".log").c_str(), "a");
+      if (log) dup2(fileno(log), 2);
+      std::vector<std::string> args = {binary, "worker", "--store", store, "--data-dir", data.string(), "--model", model,
+                                       "--threads", std::to_string(threads), "--workers", "1", "--shutdown-grace", "0"};
+      args.insert(args.end(), extra.begin(), extra.end());
+      std::vector<char*> argv;
+      for (auto& a : args) argv.push_back(a.data());
+      argv.push_back(nullptr);
+      execv(binary.c_str(), argv.data());
+      _exit(127);
+    }
+    close(p[1]);
+    std::string line;
+    char c;
+    while (read(p[0], &c, 1) == 1 && c != '\n') line += c;
+    close(p[0]);
+    return line.find("worker running jobs") != std::string::npos;
+  }
   void stop(int sig = SIGKILL) {
     if (pid <= 0) return;
     ::kill(pid, sig);
