@@ -178,8 +178,16 @@ json audit(const std::string& url, const std::vector<std::string>& ids) {
     if (r[1].as<int>() > 1) ++retried;
     if (r[2].as<int64_t>() > 1 || r[3].as<int64_t>() > 1) ++duplicated;
   }
+  // Which worker finished how many (the last holder of each job).
+  json by_worker = json::object();
+  std::set<std::string> wanted(ids.begin(), ids.end());
+  for (const auto& r : t.exec("SELECT id, worker_id FROM jobs"))
+    if (wanted.count(r[0].as<std::string>())) {
+      auto& n = by_worker[r[1].as<std::string>()];
+      n = n.is_null() ? 1 : n.get<int>() + 1;
+    }
   return {{"jobs", ids.size()}, {"lost", lost}, {"failed", failed}, {"duplicated", duplicated},
-          {"ran_more_than_once", retried}, {"lost_examples", lost_ids}};
+          {"ran_more_than_once", retried}, {"lost_examples", lost_ids}, {"jobs_by_worker", by_worker}};
 }
 
 json scaling() {

@@ -239,7 +239,8 @@ Result<JobView> JobManager::get(const std::string& id) {
   view.record = std::move(*rec);
   std::lock_guard<std::mutex> lock(mutex_);
   auto it = live_.find(id);
-  if (it != live_.end() && !store::is_terminal(view.record.status)) {
+  // (Shared queue: a job another node runs has its progress in the store, fresher than a follower.)
+  if (it != live_.end() && !store::is_terminal(view.record.status) && (!options_.shared_queue || it->second->local)) {
     // Progress lives in memory only; the store has the durable status.
     if (it->second->status == JobStatus::kRunning) view.record.status = JobStatus::kRunning;
     view.record.progress = it->second->progress;

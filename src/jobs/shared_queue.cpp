@@ -210,6 +210,8 @@ void JobManager::apply_notice(const std::string& notice) {
     pending_wakes_ = std::min(pending_wakes_ + 1, std::max(1, options_.workers));
     queue_cv_.notify_one();
   }
+  // A job that ended on another node may have queued webhook deliveries for our senders.
+  if (kind == "finished" && webhooks_) webhooks_->wake();
   bool follow_up = false;
   {
     std::lock_guard<std::mutex> lock(mutex_);

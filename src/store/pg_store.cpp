@@ -107,7 +107,7 @@ Status update_job_in(pqxx::work& t, const JobRecord& j) {
     if (w.empty()) return not_found("no job " + j.id);
     return conflict("job " + j.id + " is held by worker '" + w[0][0].as<std::string>() + "', not '" + j.worker_id + "'");
   }
-  notify_jobs(t, (j.status == JobStatus::kQueued ? "queued:" : "changed:") + j.id);
+  notify_jobs(t, (j.status == JobStatus::kQueued ? "queued:" : is_terminal(j.status) ? "finished:" : "changed:") + j.id);
   return Status::ok();
 }
 
@@ -498,7 +498,7 @@ Result<bool> PgStore::cancel_queued_job(const JobRecord& canceled, const std::ve
       return Status::ok();
     }
     for (const auto& d : webhooks) PICTOR_RETURN_IF_ERROR(insert_webhook_delivery_in(t, d));
-    notify_jobs(t, "changed:" + canceled.id);
+    notify_jobs(t, "finished:" + canceled.id);
     done = true;
     return Status::ok();
   }));

@@ -50,8 +50,9 @@ struct JobRecord {
 };
 
 // Change notices between processes sharing one store (PostgreSQL LISTEN/NOTIFY): "queued:<id>"
-// when a job is queued, "changed:<id>" when a job's state or progress changes, "cancel:<id>"
-// when its cancellation is requested.
+// when a job is queued, "changed:<id>" when a job's state or progress changes, "finished:<id>"
+// when it ends (its webhook deliveries are then queued), "cancel:<id>" when its cancellation is
+// requested.
 class JobNotices {
  public:
   virtual ~JobNotices() = default;

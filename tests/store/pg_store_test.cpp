@@ -213,6 +213,10 @@ TEST(PgStore, NoticesReachAnotherConnectionAtCommit) {
   EXPECT_TRUE(collect("changed:" + inserted->id));
   ASSERT_TRUE(*(*s)->request_job_cancel(inserted->id));
   EXPECT_TRUE(collect("cancel:" + inserted->id));
+  JobRecord done = **c;
+  done.status = JobStatus::kCanceled;
+  ASSERT_TRUE((*s)->finish_job(done, std::nullopt).is_ok());
+  EXPECT_TRUE(collect("finished:" + inserted->id));
   // Nothing more: the wait times out empty.
   auto quiet = (*notices)->wait(200);
   ASSERT_TRUE(quiet.is_ok());
