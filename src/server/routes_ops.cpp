@@ -85,7 +85,12 @@ void register_ops_routes(httplib::Server& svr, ServerContext& ctx) {
     send_json(res, 200, {{"status", "ok"}});
   });
   add_route(svr, ctx, "GET", "/readyz", "/readyz", false, [&ctx](const httplib::Request&, httplib::Response& res, const Caller&) {
-    json checks = {{"store", true}, {"models_loaded", ctx.jobs->engines().all_loaded()}, {"accepting_jobs", ctx.jobs->accepting()}};
+    // An API-only node (--workers 0, a shared store) loads no models: it is ready without them.
+    const bool runs_jobs = ctx.options.workers > 0;
+    json checks = {{"store", true},
+                   {"models_loaded", runs_jobs ? ctx.jobs->engines().all_loaded() : true},
+                   {"accepting_jobs", ctx.jobs->accepting()},
+                   {"runs_jobs", runs_jobs}};
     store::JobQuery q;
     q.limit = 1;
     checks["store"] = ctx.store->list_jobs(q).is_ok();

@@ -125,6 +125,15 @@ TEST_F(ScaleOut, AJobSubmittedOnOneNodeRunsOnAWorkerAndIsServedByAnother) {
   EXPECT_EQ(img->body.substr(1, 3), "PNG");
   EXPECT_EQ(get_job(a, id)["status"], "completed");
   EXPECT_EQ(sql_count("SELECT attempts FROM jobs WHERE id = '" + id + "'"), 1);
+  // An API-only node is ready without models of its own, and its synchronous endpoint works.
+  auto ready = b.client().Get("/readyz");
+  ASSERT_TRUE(ready);
+  EXPECT_EQ(ready->status, 200) << ready->body;
+  EXPECT_EQ(body_json(ready)["checks"]["runs_jobs"], false);
+  auto sync = post(b, "/v1/images/generations", {{"prompt", "a yellow star"}, {"quality", "low"}});
+  ASSERT_TRUE(sync);
+  EXPECT_EQ(sync->status, 200) << sync->body;
+  EXPECT_FALSE(body_json(sync)["data"][0]["b64_json"].get<std::string>().empty());
   // SSE from a node that runs nothing: progress events, then the finished job.
   const std::string id2 = body_json(post(a, "/v1/generations", slow_generation("a blue square")))["id"];
   std::string stream;
@@ -140,7 +149,7 @@ TEST_F(ScaleOut, AJobSubmittedOnOneNodeRunsOnAWorkerAndIsServedByAnother) {
   json usage = body_json(a.client().Get("/v1/usage"));
   int64_t images = 0;
   for (const auto& bucket : usage["data"]) images += bucket["images"].get<int64_t>();
-  EXPECT_EQ(images, 5) << usage.dump();
+  EXPECT_EQ(images, 6) << usage.dump();
 }
 
 TEST_F(ScaleOut, AWorkerKilledMidGenerationLosesNothingTheJobEndsOnAnotherOnce) {
