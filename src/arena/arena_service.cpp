@@ -380,8 +380,12 @@ void ArenaService::fill_pool() {
   }
 }
 
+// A vote is stored with its node's clock at commit: look back this far for ones committed late.
+constexpr int64_t kSyncOverlapMs = 120'000;
+
 void ArenaService::background_loop() {
   int64_t last_pool_ms = 0, last_snapshot_check_ms = 0;
+  int64_t last_sync_ms = store::now_ms(), last_reload_ms = last_sync_ms;
   for (;;) {
     {
       std::unique_lock lock(bg_mutex_);
@@ -392,6 +396,15 @@ void ArenaService::background_loop() {
     if (now - last_pool_ms >= 1000) {
       fill_pool();
       last_pool_ms = now;
+    }
+    if (options_.sync_ms > 0 && now - last_reload_ms >= 300 * options_.sync_ms) {
+      if (Status st = load_votes(); !st.is_ok())
+        log_event(LogLevel::kWarn, "arena.reload_failed", {{"error", st.message()}});
+      last_reload_ms = last_sync_ms = now;
+    } else if (options_.sync_ms > 0 && now - last_sync_ms >= options_.sync_ms) {
+      if (Status st = merge_votes_since(last_sync_ms - kSyncOverlapMs); !st.is_ok())
+        log_event(LogLevel::kWarn, "arena.sync_failed", {{"error", st.message()}});
+      last_sync_ms = now;
     }
     int64_t last_vote = 0;
     {

@@ -39,6 +39,9 @@ struct ArenaOptions {
   int max_image_side = 512;                 // battles are drawn at the largest native size up to this
   LeaderboardOptions ratings;               // min_votes (3), bootstrap rounds (100), TrueSkill params
   int64_t refresh_debounce_ms = 1000;       // full recompute this long after the last vote
+  // A store other nodes write too: their votes are merged every sync_ms, and every votes held
+  // are reloaded from the store every 300 × sync_ms (exclusions made elsewhere). 0 = one node.
+  int64_t sync_ms = 0;
   std::string secret;                       // HMAC key (voter cookies, export pseudonyms)
   uint64_t seed = 0;                        // 0 = random (matchmaking, slot order, battle seeds)
 };
@@ -132,6 +135,8 @@ class ArenaService {
   void background_loop();
   void fill_pool();
   Status load_votes();
+  // Merges counted votes stored since since_ms (by any node) into the rating book.
+  Status merge_votes_since(int64_t since_ms);
 
   store::Store& store_;
   jobs::JobManager& jobs_;

@@ -38,6 +38,24 @@ Status ArenaService::load_votes() {
   return book_->reset(std::move(rated), std::move(meta));
 }
 
+Status ArenaService::merge_votes_since(int64_t since_ms) {
+  store::ArenaVoteQuery q;
+  q.counted = true;
+  q.since_ms = std::max<int64_t>(0, since_ms);
+  auto votes = store_.list_arena_votes(q);
+  if (!votes.is_ok()) return votes.status();
+  std::vector<RatedVote> rated;
+  std::vector<VoteMeta> meta;
+  for (const auto& v : *votes) {
+    rated.push_back(rated_vote(v));
+    meta.push_back({v.battle_id, v.created_at_ms});
+  }
+  auto added = book_->merge(rated, meta);
+  if (!added.is_ok()) return added.status();
+  if (*added > 0) log_event(LogLevel::kDebug, "arena.votes_merged", {{"votes", *added}});
+  return Status::ok();
+}
+
 Result<VoteResult> ArenaService::vote(const VoteRequest& req, ArenaError& error) {
   auto fail = [&](Status s, std::string param) -> Result<VoteResult> {
     error = {s, std::move(param)};

@@ -22,6 +22,8 @@ Status RatingBook::reset(std::vector<RatedVote> votes, std::vector<VoteMeta> met
   std::lock_guard lock(mutex_);
   votes_ = std::move(votes);
   meta_ = std::move(meta);
+  held_battles_.clear();
+  for (const auto& m : meta_) held_battles_.insert(m.battle_id);
   computed_.clear();
   for (auto& b : *boards) computed_[{b.arena, b.judge, b.axis}] = std::move(b);
   rebuild_live_locked();
@@ -58,8 +60,20 @@ Status RatingBook::add_locked(const RatedVote& vote, const VoteMeta& meta) {
   }
   votes_.push_back(vote);
   meta_.push_back(meta);
+  held_battles_.insert(meta.battle_id);
   stale_ = true;
   return Status::ok();
+}
+
+Result<int> RatingBook::merge(const std::vector<RatedVote>& votes, const std::vector<VoteMeta>& meta) {
+  std::lock_guard lock(mutex_);
+  int added = 0;
+  for (size_t i = 0; i < votes.size() && i < meta.size(); ++i) {
+    if (held_battles_.count(meta[i].battle_id)) continue;
+    PICTOR_RETURN_IF_ERROR(add_locked(votes[i], meta[i]));
+    ++added;
+  }
+  return added;
 }
 
 Status RatingBook::refresh() {
@@ -73,6 +87,9 @@ Status RatingBook::refresh() {
   }
   // A vote added while this recomputes stays in the live boards and keeps the book stale.
   const size_t n = votes.size();
+  // Time order is the truth; merged votes from other nodes may have arrived late.
+  if (!std::is_sorted(votes.begin(), votes.end(), [](const RatedVote& a, const RatedVote& b) { return a.ts_ms < b.ts_ms; }))
+    std::stable_sort(votes.begin(), votes.end(), [](const RatedVote& a, const RatedVote& b) { return a.ts_ms < b.ts_ms; });
   auto boards = compute_leaderboards(votes, options_);
   if (!boards.is_ok()) return boards.status();
   std::lock_guard lock(mutex_);
@@ -182,6 +199,8 @@ std::vector<RatingBook::Win> RatingBook::wins_of(const std::string& model, const
     const int mine = v.ranks[size_t(it - v.models.begin())];
     if (mine == *std::min_element(v.ranks.begin(), v.ranks.end())) out.push_back({v, meta_[i]});
   }
+  // Votes merged from other nodes may sit a little out of time order.
+  std::stable_sort(out.begin(), out.end(), [](const Win& a, const Win& b) { return a.vote.ts_ms > b.vote.ts_ms; });
   return out;
 }
 

@@ -8,6 +8,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <tuple>
 #include <vector>
@@ -35,7 +36,11 @@ class RatingBook {
   Status reset(std::vector<RatedVote> votes, std::vector<VoteMeta> meta);
   // Adds one counted vote: TrueSkill of its boards updated now, Bradley–Terry marked stale.
   Status add(const RatedVote& vote, const VoteMeta& meta);
-  // Recomputes everything from the votes held (Bradley–Terry included) when stale.
+  // Votes other nodes stored (a shared store): the ones whose battle is not held yet are added as
+  // add() does; returns how many. The next refresh replays all held votes in time order, so the
+  // boards end up as if one node had taken every vote.
+  Result<int> merge(const std::vector<RatedVote>& votes, const std::vector<VoteMeta>& meta);
+  // Recomputes everything from the votes held (Bradley–Terry included, time order) when stale.
   Status refresh();
   bool stale() const;
 
@@ -72,6 +77,7 @@ class RatingBook {
   mutable std::mutex mutex_;
   std::vector<RatedVote> votes_;
   std::vector<VoteMeta> meta_;
+  std::set<std::string> held_battles_;  // battle ids of votes_, for merge
   std::map<BoardKey, Leaderboard> computed_;               // last full recompute
   std::map<BoardKey, std::map<std::string, LiveRow>> live_;  // TrueSkill now
   bool stale_ = false;

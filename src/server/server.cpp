@@ -164,6 +164,7 @@ class ServerImpl final : public Server {
     aopts.daily_counted_votes = opts.arena_daily_votes;
     aopts.prompt_repeat_cap = opts.arena_repeat_cap;
     aopts.battle_ttl_ms = opts.arena_battle_ttl_s * 1000;
+    if (shared) aopts.sync_ms = 2000;  // votes taken by other nodes reach this node's boards
     auto secret = arena_secret(opts, dir, *store_);
     if (!secret.is_ok()) return secret.status();
     aopts.secret = *secret;

@@ -180,6 +180,60 @@ TEST(RatingBook, LiveUpdatesEqualAFullReplay) {
   for (size_t i = 1; i < wins.size(); ++i) EXPECT_GE(wins[i - 1].vote.ts_ms, wins[i].vote.ts_ms);
 }
 
+TEST(RatingBook, VotesMergedFromOtherNodesEndAsOneNodesReplay) {
+  std::mt19937_64 rng(5);
+  std::vector<RatedVote> votes;
+  std::vector<VoteMeta> meta;
+  const std::vector<std::string> models = {"m1", "m2", "m3"};
+  for (int i = 0; i < 40; ++i) {
+    RatedVote v;
+    v.arena = "text-to-image";
+    v.judge = "human";
+    std::vector<std::string> pool = models;
+    std::shuffle(pool.begin(), pool.end(), rng);
+    v.models.assign(pool.begin(), pool.begin() + 2);
+    v.ranks = {int(rng() % 2), int(rng() % 2)};
+    v.ts_ms = 1000 + i;
+    votes.push_back(v);
+    meta.push_back({"battle_" + std::to_string(i), v.ts_ms});
+  }
+  LeaderboardOptions opts;
+  opts.bootstrap_rounds = 0;
+  // This node took the even votes; the odd ones were taken elsewhere and arrive late, in two
+  // overlapping batches (a sync window looks back), one of them twice.
+  RatingBook node(opts);
+  std::vector<RatedVote> mine;
+  std::vector<VoteMeta> mine_meta, late_meta;
+  std::vector<RatedVote> late;
+  for (size_t i = 0; i < votes.size(); ++i) {
+    (i % 2 ? late : mine).push_back(votes[i]);
+    (i % 2 ? late_meta : mine_meta).push_back(meta[i]);
+  }
+  ASSERT_TRUE(node.reset(mine, mine_meta).is_ok());
+  auto first = node.merge({late.begin(), late.begin() + 12}, {late_meta.begin(), late_meta.begin() + 12});
+  ASSERT_TRUE(first.is_ok());
+  EXPECT_EQ(*first, 12);
+  auto second = node.merge(late, late_meta);
+  ASSERT_TRUE(second.is_ok());
+  EXPECT_EQ(*second, int(late.size()) - 12) << "votes already held are not added twice";
+  EXPECT_EQ(*node.merge(late, late_meta), 0);
+  EXPECT_EQ(node.votes_held(), int64_t(votes.size()));
+  ASSERT_TRUE(node.refresh().is_ok());
+  RatingBook one(opts);
+  ASSERT_TRUE(one.reset(votes, meta).is_ok());
+  const BoardKey key{"text-to-image", "human", "overall"};
+  const auto a = node.board(key), b = one.board(key);
+  ASSERT_EQ(a.rows.size(), b.rows.size());
+  for (size_t i = 0; i < a.rows.size(); ++i) {
+    EXPECT_EQ(a.rows[i].model, b.rows[i].model);
+    EXPECT_NEAR(a.rows[i].mu, b.rows[i].mu, 1e-9);
+    EXPECT_NEAR(a.rows[i].sigma, b.rows[i].sigma, 1e-9);
+    EXPECT_EQ(a.rows[i].votes, b.rows[i].votes);
+  }
+  auto wins = node.wins_of("m1", "human", 100);
+  for (size_t i = 1; i < wins.size(); ++i) EXPECT_GE(wins[i - 1].vote.ts_ms, wins[i].vote.ts_ms);
+}
+
 TEST(AutoJudge, RanksByPromptFactsAndAbstainsOutsideTheWorld) {
   world::Scene right, wrong;
   world::Object star;

@@ -281,5 +281,46 @@ TEST_F(ScaleOut, KeysOnTheSharedStoreWorkOnEveryNodeAndBadFlagsAreRefused) {
   EXPECT_EQ(ncode, 2) << "--store is required";
 }
 
+TEST_F(ScaleOut, ArenaVotesTakenOnOneNodeReachAnotherNodesLeaderboard) {
+  auto [code, key] = run_pictor("keys create --name voter --store " + url_);
+  ASSERT_EQ(code, 0);
+  while (!key.empty() && key.back() == '\n') key.pop_back();
+  ServerProcess a, b, w;
+  const std::vector<std::string> arena = {"--store", url_, "--workers", "0", "--arena-pool", "0", "--arena-min-vote-ms", "300"};
+  ASSERT_TRUE(a.start(dir("a"), arena)) << a.last_error();
+  ASSERT_TRUE(b.start(dir("b"), arena)) << b.last_error();
+  ASSERT_TRUE(start_worker(w, "w"));
+  const httplib::Headers auth = {{"Authorization", "Bearer " + key}};
+  for (int i = 0; i < 4; ++i) {
+    auto r = a.client().Post("/v1/arena/battles", auth, json{{"prompt", "a green heart"}, {"contestants", 2}}.dump(),
+                             "application/json");
+    ASSERT_TRUE(r && r->status == 201) << (r ? r->body : "no response");
+    const std::string id = body_json(r)["id"];
+    // Shown on B (the battle and its images are in the database), voted on A.
+    auto shown = b.client().Get("/v1/arena/battles/" + id + "?wait=60", auth);
+    ASSERT_TRUE(shown && shown->status == 200) << (shown ? shown->body : "no response");
+    std::this_thread::sleep_for(std::chrono::milliseconds(350));
+    auto v = a.client().Post("/v1/arena/battles/" + id + "/vote", auth, json{{"winner", "a"}}.dump(), "application/json");
+    ASSERT_TRUE(v && v->status == 200) << (v ? v->body : "no response");
+    EXPECT_EQ(body_json(v)["vote"]["counted"], true) << v->body;
+  }
+  // B took no vote itself; its boards catch up from the store within a few seconds.
+  int votes_on_b = 0;
+  for (int i = 0; i < 50 && votes_on_b < 4; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    json lb = body_json(b.client().Get("/v1/arena/leaderboard?arena=text-to-image"));
+    votes_on_b = 0;
+    for (const auto& row : lb["data"]) votes_on_b = std::max(votes_on_b, row["votes"].get<int>());
+  }
+  EXPECT_EQ(votes_on_b, 4);
+  json la = body_json(a.client().Get("/v1/arena/leaderboard?arena=text-to-image"));
+  json lb = body_json(b.client().Get("/v1/arena/leaderboard?arena=text-to-image"));
+  ASSERT_EQ(la["data"].size(), lb["data"].size());
+  for (size_t i = 0; i < la["data"].size(); ++i) {
+    EXPECT_EQ(la["data"][i]["model"], lb["data"][i]["model"]);
+    EXPECT_NEAR(la["data"][i]["mu"].get<double>(), lb["data"][i]["mu"].get<double>(), 1e-9);
+  }
+}
+
 }  // namespace
 }  // namespace pictor::test
