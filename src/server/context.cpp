@@ -29,20 +29,6 @@ void send_json(httplib::Response& res, int status, const json& body) {
   res.set_content(body.dump(), "application/json");
 }
 
-bool parse_json_body(const httplib::Request& req, json& out, ApiError& error) {
-  if (req.body.empty()) {
-    error = bad_request("The request body is empty; send a JSON object", "body", "invalid_json");
-    return false;
-  }
-  try {
-    out = json::parse(req.body);
-  } catch (const json::parse_error& e) {
-    error = bad_request(std::string("The request body is not valid JSON: ") + e.what(), "body", "invalid_json");
-    return false;
-  }
-  return true;
-}
-
 std::string base_url(const httplib::Request& req) {
   std::string host = req.get_header_value("Host");
   if (host.empty()) host = req.local_addr + ":" + std::to_string(req.local_port);

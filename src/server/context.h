@@ -54,8 +54,6 @@ const std::string& current_request_id();
 void begin_request(const httplib::Request& req);
 
 void send_json(httplib::Response& res, int status, const nlohmann::json& body);
-// Body as JSON, or a 400 envelope ("body is not valid JSON: ...").
-bool parse_json_body(const httplib::Request& req, nlohmann::json& out, ApiError& error);
 // "http://host:port" as the client addressed us (Host header), for media URLs.
 std::string base_url(const httplib::Request& req);
 

@@ -255,6 +255,20 @@ bool parse_options(const json& body, RequestKind kind, const ParseLimits& limits
 
 }  // namespace
 
+bool parse_json_body(const httplib::Request& req, json& out, ApiError& error) {
+  if (req.body.empty()) {
+    error = bad_request("The request body is empty; send a JSON object", "body", "invalid_json");
+    return false;
+  }
+  try {
+    out = json::parse(req.body);
+  } catch (const json::parse_error& e) {
+    error = bad_request(std::string("The request body is not valid JSON: ") + e.what(), "body", "invalid_json");
+    return false;
+  }
+  return true;
+}
+
 bool parse_wait_value(const json& v, int& seconds, ApiError& error, const std::string& param) {
   if (v.is_string()) {
     if (v.get<std::string>() == "auto") {
