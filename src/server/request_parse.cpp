@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <charconv>
 #include <cmath>
 #include <set>
 
@@ -262,7 +263,8 @@ bool parse_json_body(const httplib::Request& req, json& out, ApiError& error) {
   }
   try {
     out = json::parse(req.body);
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {
+    // parse_error, and out_of_range for numbers past a double (1e400): both the client's.
     error = bad_request(std::string("The request body is not valid JSON: ") + e.what(), "body", "invalid_json");
     return false;
   }
@@ -334,7 +336,10 @@ bool parse_images_multipart(const std::multimap<std::string, httplib::MultipartF
     if (kIntFields.count(name)) {
       const bool digits = !v.empty() && v.size() <= 19 && std::all_of(v.begin(), v.end(), [](char c) { return std::isdigit((unsigned char)c); });
       if (!digits) return type_error(error, name, "an integer", json(v));
-      body[name] = std::stoll(v);
+      // 19 digits can still pass INT64_MAX (std::stoll would throw): parse_options says too large.
+      uint64_t x = 0;
+      std::from_chars(v.data(), v.data() + v.size(), x);
+      body[name] = x;
     } else if (kNumberFields.count(name)) {
       try {
         size_t used = 0;
