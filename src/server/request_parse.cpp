@@ -9,6 +9,7 @@
 #include <set>
 
 #include "codecs/codecs.h"
+#include "core/utf8.h"
 
 namespace pictor::server {
 
@@ -333,6 +334,9 @@ bool parse_images_multipart(const std::multimap<std::string, httplib::MultipartF
       continue;
     }
     const std::string& v = part.content;
+    // Text parts reach the job's JSON (prompt, user, ...): JSON holds only valid UTF-8.
+    if (!is_valid_utf8(name)) return value_error(error, "body", "a multipart part's name is not valid UTF-8");
+    if (!is_valid_utf8(v)) return value_error(error, name, "'" + name + "' is not valid UTF-8");
     if (kIntFields.count(name)) {
       const bool digits = !v.empty() && v.size() <= 19 && std::all_of(v.begin(), v.end(), [](char c) { return std::isdigit((unsigned char)c); });
       if (!digits) return type_error(error, name, "an integer", json(v));
