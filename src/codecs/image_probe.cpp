@@ -2,6 +2,8 @@
 // provider's output is stored as sent, so decoding every pixel just to learn the size is waste).
 #include <webp/decode.h>
 
+#include <algorithm>
+
 #include "codecs/image_codec.h"
 
 namespace pictor::codecs {
@@ -14,7 +16,12 @@ uint16_t be16(const uint8_t* p) { return uint16_t(p[0] << 8 | p[1]); }
 Result<ImageDims> probe_jpeg(std::span<const uint8_t> b) {
   size_t i = 2;
   while (i + 4 <= b.size()) {
-    if (b[i] != 0xFF) return corrupt_data("JPEG: marker expected");
+    // What libjpeg accepts must probe (the fuzzer checks it): it skips stray bytes before a
+    // marker with a warning, and reads a segment length under 2 as an empty segment.
+    if (b[i] != 0xFF) {
+      ++i;
+      continue;
+    }
     const uint8_t m = b[i + 1];
     if (m == 0xFF) {  // fill byte
       ++i;
@@ -24,7 +31,7 @@ Result<ImageDims> probe_jpeg(std::span<const uint8_t> b) {
       i += 2;
       continue;
     }
-    const size_t len = be16(&b[i + 2]);
+    const size_t len = std::max<size_t>(be16(&b[i + 2]), 2);
     const bool sof = m >= 0xC0 && m <= 0xCF && m != 0xC4 && m != 0xC8 && m != 0xCC;
     if (sof) {
       if (i + 9 > b.size()) break;
