@@ -16,8 +16,9 @@ uint16_t be16(const uint8_t* p) { return uint16_t(p[0] << 8 | p[1]); }
 Result<ImageDims> probe_jpeg(std::span<const uint8_t> b) {
   size_t i = 2;
   while (i + 4 <= b.size()) {
-    // What libjpeg accepts must probe (the fuzzer checks it): it skips stray bytes before a
-    // marker with a warning, and reads a segment length under 2 as an empty segment.
+    // What libjpeg accepts must probe (the fuzzer checks it): between segments it skips, with a
+    // warning, any bytes up to the next marker, including FF 00 (a stuffed zero, not a marker),
+    // and it reads a segment length under 2 as an empty segment.
     if (b[i] != 0xFF) {
       ++i;
       continue;
@@ -25,6 +26,10 @@ Result<ImageDims> probe_jpeg(std::span<const uint8_t> b) {
     const uint8_t m = b[i + 1];
     if (m == 0xFF) {  // fill byte
       ++i;
+      continue;
+    }
+    if (m == 0x00) {
+      i += 2;
       continue;
     }
     if (m == 0xD8 || m == 0x01 || (m >= 0xD0 && m <= 0xD7)) {

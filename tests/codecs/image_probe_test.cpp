@@ -40,6 +40,11 @@ TEST(ImageProbe, JpegStrayBytesBeforeAMarker) {
   expect_probes_like_decode(jpeg_with_prefix({0xFF, 0xE0, 0x00, 0x02, 0x00, 0x12, 0x34}), ImageFormat::kJpeg);
 }
 
+TEST(ImageProbe, JpegStuffedZeroBetweenSegments) {
+  // FF 00 outside a scan is no marker: libjpeg skips it as stray bytes.
+  expect_probes_like_decode(jpeg_with_prefix({0xFF, 0xE0, 0x00, 0x02, 0xFF, 0x00, 0x11, 0x00}), ImageFormat::kJpeg);
+}
+
 TEST(ImageProbe, JpegSegmentLengthUnderTwo) {
   // An APP0 segment of declared length 1: libjpeg reads it as empty and goes on.
   expect_probes_like_decode(jpeg_with_prefix({0xFF, 0xE0, 0x00, 0x01}), ImageFormat::kJpeg);
