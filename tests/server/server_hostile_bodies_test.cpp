@@ -240,5 +240,16 @@ TEST_F(HostileBodies, BrokenMultipartGets4xx) {
   for (const Case& c : cases) EXPECT_TRUE(client_error(send("/v1/images/edits", c.body, c.content_type), c.what));
 }
 
+// Not a body, but the same class of 500: media URLs were built from the Host header as sent.
+TEST_F(HostileBodies, HostHeaderThatIsNoHostIsNotEchoed) {
+  auto c = server_->client(key_);
+  auto r = c.Post("/v1/images/generations", {{"Host", "\xff\xfe\"><x>"}},
+                  "{\"prompt\": \"a red circle\", \"steps\": 1, \"response_format\": \"url\"}", "application/json");
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 200) << r->body;
+  const std::string url = body_json(r)["data"][0]["url"];
+  EXPECT_EQ(url.rfind("http://127.0.0.1:", 0), 0u) << url;
+}
+
 }  // namespace
 }  // namespace pictor::test
