@@ -49,19 +49,33 @@ Result<ImageDims> probe_jpeg(std::span<const uint8_t> b) {
   return corrupt_data("JPEG: no frame header");
 }
 
+// IHDR is the first chunk in every file a writer makes, but libpng skips ancillary chunks
+// (lower-case first letter) before it, so the probe does too.
+Result<ImageDims> probe_png(std::span<const uint8_t> b) {
+  size_t i = 8;
+  while (i + 8 <= b.size()) {
+    const uint32_t len = be32(&b[i]);
+    const std::string_view type(reinterpret_cast<const char*>(&b[i + 4]), 4);
+    if (type == "IHDR") {
+      if (i + 16 > b.size()) break;
+      ImageDims d{ImageFormat::kPng, int(be32(&b[i + 8])), int(be32(&b[i + 12]))};
+      if (d.width <= 0 || d.height <= 0) return corrupt_data("PNG: bad dimensions");
+      return d;
+    }
+    if (!(type[0] & 0x20)) break;  // a critical chunk before IHDR: libpng stops too
+    if (len > b.size() - i - 8) break;
+    i += 12 + size_t(len);
+  }
+  return corrupt_data("PNG: no IHDR header");
+}
+
 }  // namespace
 
 Result<ImageDims> probe_image(std::span<const uint8_t> b) {
   auto format = sniff_format(b);
   if (!format.is_ok()) return format.status();
   switch (*format) {
-    case ImageFormat::kPng: {
-      if (b.size() < 24 || std::string_view(reinterpret_cast<const char*>(&b[12]), 4) != "IHDR")
-        return corrupt_data("PNG: no IHDR header");
-      ImageDims d{ImageFormat::kPng, int(be32(&b[16])), int(be32(&b[20]))};
-      if (d.width <= 0 || d.height <= 0) return corrupt_data("PNG: bad dimensions");
-      return d;
-    }
+    case ImageFormat::kPng: return probe_png(b);
     case ImageFormat::kJpeg: return probe_jpeg(b);
     case ImageFormat::kWebp: {
       int w = 0, h = 0;

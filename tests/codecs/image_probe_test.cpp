@@ -1,6 +1,7 @@
 // probe_image: the header's size equals what decode_image produces, including for the JPEGs
 // libjpeg tolerates (stray bytes between segments, a segment length under 2), which the fuzzer
-// found probing as corrupt (fuzz/regressions/image_decode/).
+// found probing as corrupt (fuzz/regressions/image_decode/), and PNGs with an ancillary chunk
+// before IHDR.
 #include <gtest/gtest.h>
 
 #include "codecs/image_codec.h"
@@ -48,6 +49,14 @@ TEST(ImageProbe, JpegStuffedZeroBetweenSegments) {
 TEST(ImageProbe, JpegSegmentLengthUnderTwo) {
   // An APP0 segment of declared length 1: libjpeg reads it as empty and goes on.
   expect_probes_like_decode(jpeg_with_prefix({0xFF, 0xE0, 0x00, 0x01}), ImageFormat::kJpeg);
+}
+
+TEST(ImageProbe, PngAncillaryChunkBeforeIhdr) {
+  // libpng skips an unknown ancillary chunk ("abcd", bad CRC and all) before IHDR.
+  std::vector<uint8_t> png = *encode_image(make_test_image(19, 7, 3), ImageFormat::kPng);
+  const std::vector<uint8_t> chunk = {0, 0, 0, 2, 'a', 'b', 'c', 'd', 'x', 'y', 1, 2, 3, 4};
+  png.insert(png.begin() + 8, chunk.begin(), chunk.end());
+  expect_probes_like_decode(png, ImageFormat::kPng);
 }
 
 TEST(ImageProbe, RejectsHeadersWithoutASize) {
