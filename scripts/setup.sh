@@ -15,6 +15,7 @@ packages=(
   libcld2-dev libcld2-0                 # arena axes: prompt language detection (CLD2)
   ca-certificates                       # pictor pull: HTTPS certificates of the model hub
   libgtest-dev libgmock-dev             # tests
+  clang-14 libclang-rt-14-dev libfuzzer-14-dev  # scripts/fuzz.sh, scripts/sanitize.sh: libFuzzer, ASan, UBSan
   nodejs npm                            # tests/node: the official openai npm client against pictor serve
   chromium                              # tests/browser: the web pages in a real browser (playwright-core)
 )

@@ -1,5 +1,6 @@
 #include "codecs/image_codec.h"
 
+#include <algorithm>
 #include <new>
 #include <string>
 
@@ -14,9 +15,11 @@ Status check_dimensions(const char* format, int64_t width, int64_t height,
     return corrupt_data(std::string("corrupt ") + format + " data: header declares an empty size " +
                         std::to_string(width) + "x" + std::to_string(height));
   }
-  // Both factors are below 2^32 for every format, so the product cannot overflow int64.
-  const int64_t pixels = width * height;
-  if (pixels > limits.max_pixels) {
+  // PNG headers declare each side as a 32-bit unsigned number, so width * height can pass
+  // INT64_MAX (UBSan saw 2684420056 x 4292870144): the product is taken unsigned, where two
+  // factors below 2^32 always fit.
+  const uint64_t pixels = uint64_t(width) * uint64_t(height);
+  if (pixels > uint64_t(std::max<int64_t>(limits.max_pixels, 0))) {
     return invalid_argument(std::string(format) + " image is " + std::to_string(width) + "x" +
                             std::to_string(height) + " = " + std::to_string(pixels) +
                             " pixels, over the limit of " + std::to_string(limits.max_pixels) +

@@ -66,7 +66,9 @@ std::string error_body(const ApiError& e) {
               {"type", e.type},
               {"param", e.param.empty() ? json(nullptr) : json(e.param)},
               {"code", e.code.empty() ? json(nullptr) : json(e.code)}};
-  return json{{"error", err}}.dump();
+  // Messages quote what the client sent (a JSON parser's "last read" bytes, a multipart field):
+  // invalid UTF-8 there becomes U+FFFD rather than a throw, which would turn a 400 into a 500.
+  return json{{"error", err}}.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
 void send_error(httplib::Response& res, const ApiError& e) {

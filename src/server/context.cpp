@@ -1,5 +1,7 @@
 #include "server/context.h"
 
+#include <algorithm>
+#include <cctype>
 #include <chrono>
 
 #include "arena/arena_service.h"
@@ -29,23 +31,19 @@ void send_json(httplib::Response& res, int status, const json& body) {
   res.set_content(body.dump(), "application/json");
 }
 
-bool parse_json_body(const httplib::Request& req, json& out, ApiError& error) {
-  if (req.body.empty()) {
-    error = bad_request("The request body is empty; send a JSON object", "body", "invalid_json");
-    return false;
-  }
-  try {
-    out = json::parse(req.body);
-  } catch (const json::parse_error& e) {
-    error = bad_request(std::string("The request body is not valid JSON: ") + e.what(), "body", "invalid_json");
-    return false;
-  }
-  return true;
+namespace {
+// host, host:port, [v6]:port. Anything else (bytes JSON cannot hold, quotes, spaces, '<') would
+// go into the URLs we hand out: media links, webhooks, the web pages' code samples.
+bool plain_host(const std::string& h) {
+  return !h.empty() && h.size() <= 255 && std::all_of(h.begin(), h.end(), [](char c) {
+    return std::isalnum((unsigned char)c) || c == '.' || c == '-' || c == ':' || c == '[' || c == ']' || c == '_';
+  });
 }
+}  // namespace
 
 std::string base_url(const httplib::Request& req) {
   std::string host = req.get_header_value("Host");
-  if (host.empty()) host = req.local_addr + ":" + std::to_string(req.local_port);
+  if (!plain_host(host)) host = req.local_addr + ":" + std::to_string(req.local_port);
   return "http://" + host;
 }
 

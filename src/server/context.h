@@ -54,9 +54,8 @@ const std::string& current_request_id();
 void begin_request(const httplib::Request& req);
 
 void send_json(httplib::Response& res, int status, const nlohmann::json& body);
-// Body as JSON, or a 400 envelope ("body is not valid JSON: ...").
-bool parse_json_body(const httplib::Request& req, nlohmann::json& out, ApiError& error);
-// "http://host:port" as the client addressed us (Host header), for media URLs.
+// "http://host:port" as the client addressed us (Host header), for media URLs; a Host that is
+// not a plain host[:port] gives the address the request came in on.
 std::string base_url(const httplib::Request& req);
 
 // ctx.limits for one request: media URLs resolve to the caller's own media, on our own origin.

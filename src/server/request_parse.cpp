@@ -4,10 +4,12 @@
 
 #include <algorithm>
 #include <cctype>
+#include <charconv>
 #include <cmath>
 #include <set>
 
 #include "codecs/codecs.h"
+#include "core/utf8.h"
 
 namespace pictor::server {
 
@@ -255,6 +257,21 @@ bool parse_options(const json& body, RequestKind kind, const ParseLimits& limits
 
 }  // namespace
 
+bool parse_json_body(const httplib::Request& req, json& out, ApiError& error) {
+  if (req.body.empty()) {
+    error = bad_request("The request body is empty; send a JSON object", "body", "invalid_json");
+    return false;
+  }
+  try {
+    out = json::parse(req.body);
+  } catch (const json::exception& e) {
+    // parse_error, and out_of_range for numbers past a double (1e400): both the client's.
+    error = bad_request(std::string("The request body is not valid JSON: ") + e.what(), "body", "invalid_json");
+    return false;
+  }
+  return true;
+}
+
 bool parse_wait_value(const json& v, int& seconds, ApiError& error, const std::string& param) {
   if (v.is_string()) {
     if (v.get<std::string>() == "auto") {
@@ -317,10 +334,16 @@ bool parse_images_multipart(const std::multimap<std::string, httplib::MultipartF
       continue;
     }
     const std::string& v = part.content;
+    // Text parts reach the job's JSON (prompt, user, ...): JSON holds only valid UTF-8.
+    if (!is_valid_utf8(name)) return value_error(error, "body", "a multipart part's name is not valid UTF-8");
+    if (!is_valid_utf8(v)) return value_error(error, name, "'" + name + "' is not valid UTF-8");
     if (kIntFields.count(name)) {
       const bool digits = !v.empty() && v.size() <= 19 && std::all_of(v.begin(), v.end(), [](char c) { return std::isdigit((unsigned char)c); });
       if (!digits) return type_error(error, name, "an integer", json(v));
-      body[name] = std::stoll(v);
+      // 19 digits can still pass INT64_MAX (std::stoll would throw): parse_options says too large.
+      uint64_t x = 0;
+      std::from_chars(v.data(), v.data() + v.size(), x);
+      body[name] = x;
     } else if (kNumberFields.count(name)) {
       try {
         size_t used = 0;

@@ -58,6 +58,9 @@ struct ParseLimits {
 
 enum class RequestKind { kGeneration, kEdit };
 
+// Body as JSON, or a 400 envelope ("body is not valid JSON: ...").
+bool parse_json_body(const httplib::Request& req, nlohmann::json& out, ApiError& error);
+
 // OpenAI /v1/images/generations and /v1/images/edits bodies as JSON (edits: "images" as a list of
 // data URLs, base64 strings or {"image_url": ...}; "mask" likewise).
 bool parse_images_json(const nlohmann::json& body, RequestKind kind, const ParseLimits& limits,

@@ -6,6 +6,7 @@
 
 #include "codecs/codecs.h"
 #include "server/context.h"
+#include "server/multipart_parts.h"
 
 namespace pictor::server {
 
@@ -218,27 +219,7 @@ void register_image_routes(httplib::Server& svr, ServerContext& ctx) {
   svr.Post("/v1/images/edits", [edits](const httplib::Request& req, httplib::Response& res,
                                        const httplib::ContentReader& reader) {
     httplib::Request full = req;
-    bool read_ok;
-    if (req.is_multipart_form_data()) {
-      std::string current;
-      read_ok = reader(
-          [&](const httplib::MultipartFormData& header) {
-            current = header.name;
-            full.files.emplace(header.name, header);
-            return true;
-          },
-          [&](const char* data, size_t n) {
-            auto it = full.files.upper_bound(current);
-            if (it == full.files.begin()) return false;
-            (--it)->second.content.append(data, n);
-            return true;
-          });
-    } else {
-      read_ok = reader([&](const char* data, size_t n) {
-        full.body.append(data, n);
-        return true;
-      });
-    }
+    const bool read_ok = read_request_body(req, reader, full);
     // Too large (413) or a broken connection: keep the reader's status; the error handler writes
     // the envelope.
     if (!read_ok && res.status != 400) return;

@@ -9,6 +9,7 @@
 #include <map>
 #include <optional>
 
+#include "core/utf8.h"
 #include "world/captions.h"
 #include "world/facts.h"
 #include "world/prompt_lexicon.h"
@@ -390,37 +391,11 @@ ParsedPrompt Parser::run() {
   return std::move(out_);
 }
 
-// UTF-8 well-formedness (no overlongs, no surrogates, at most U+10FFFF); counts code points.
-bool valid_utf8(std::string_view s, size_t& chars) {
-  chars = 0;
-  for (size_t i = 0; i < s.size(); ++chars) {
-    const unsigned char c = static_cast<unsigned char>(s[i]);
-    int extra = 0;
-    uint32_t cp = 0;
-    if (c < 0x80) extra = 0, cp = c;
-    else if (c >= 0xC2 && c <= 0xDF) extra = 1, cp = c & 0x1F;
-    else if (c >= 0xE0 && c <= 0xEF) extra = 2, cp = c & 0x0F;
-    else if (c >= 0xF0 && c <= 0xF4) extra = 3, cp = c & 0x07;
-    else return false;
-    if (i + size_t(extra) >= s.size() && extra > 0) return false;
-    for (int k = 1; k <= extra; ++k) {
-      const unsigned char cc = static_cast<unsigned char>(s[i + size_t(k)]);
-      if ((cc & 0xC0) != 0x80) return false;
-      cp = (cp << 6) | (cc & 0x3F);
-    }
-    if ((extra == 2 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) ||
-        (extra == 3 && (cp < 0x10000 || cp > 0x10FFFF)))
-      return false;
-    i += size_t(extra) + 1;
-  }
-  return true;
-}
-
 }  // namespace
 
 Result<ParsedPrompt> parse_prompt(std::string_view prompt) {
   size_t chars = 0;
-  if (!valid_utf8(prompt, chars)) return invalid_argument("prompt is not valid UTF-8");
+  if (!is_valid_utf8(prompt, &chars)) return invalid_argument("prompt is not valid UTF-8");
   if (chars > kMaxPromptChars)
     return invalid_argument("prompt is too long (" + std::to_string(chars) + " characters, at most " +
                             std::to_string(kMaxPromptChars) + ")");

@@ -78,6 +78,10 @@ TEST(DecodeErrors, PngBombIsRejectedFromTheHeaderAlone) {
   const std::vector<uint8_t> bomb = testing::png_header_only(100000, 100000);
   EXPECT_HAS(decode_error(bomb), StatusCode::kInvalidArgument,
              "PNG image is 100000x100000 = 10000000000 pixels, over the limit of 40000000 pixels");
+  // Sides past 2^31 (PNG stores them as 32-bit unsigned): the pixel count passes INT64_MAX, and
+  // the check must still say "over the limit" (it overflowed, which UBSan caught in the fuzzer).
+  EXPECT_HAS(decode_error(testing::png_header_only(4292870144u, 2684420056u)), StatusCode::kInvalidArgument,
+             "PNG image is 4292870144x2684420056 = 11523866712357208064 pixels, over the limit");
   // Within the default limit the same header is simply truncated.
   EXPECT_HAS(decode_error(testing::png_header_only(100, 100)), StatusCode::kCorruptData,
              "truncated PNG data");

@@ -178,6 +178,9 @@ TEST(WorldRenderer, DumpGallery) {
 }
 
 TEST(WorldRenderer, Speed) {
+#ifdef PICTOR_SANITIZE
+  GTEST_SKIP() << "no speed floor under ASan + UBSan (scripts/sanitize.sh)";
+#endif
   Rng rng(5);
   std::vector<Scene> scenes;
   for (int i = 0; i < 500; ++i) scenes.push_back(sample_scene(rng));

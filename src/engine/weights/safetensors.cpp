@@ -49,6 +49,11 @@ std::string brief_json(const nlohmann::json& v) {
   return s;
 }
 
+Status too_short(const std::string& path, size_t size) {
+  return corrupt_data("safetensors file '" + path + "' is " + std::to_string(size) +
+                      " bytes, too short for the 8-byte header length");
+}
+
 }  // namespace
 
 int64_t TensorInfo::numel() const {
@@ -75,8 +80,7 @@ Result<std::unique_ptr<SafetensorsFile>> SafetensorsFile::open(const std::string
   file->size_ = size_t(st.st_size);
   if (file->size_ < 8) {
     ::close(fd);
-    return corrupt_data("safetensors file '" + path + "' is " + std::to_string(file->size_) +
-                        " bytes, too short for the 8-byte header length");
+    return too_short(path, file->size_);
   }
   void* map = ::mmap(nullptr, file->size_, PROT_READ, MAP_PRIVATE, fd, 0);
   const int map_errno = errno;
@@ -85,12 +89,24 @@ Result<std::unique_ptr<SafetensorsFile>> SafetensorsFile::open(const std::string
     return io_error("cannot mmap safetensors file '" + path + "': " + std::strerror(map_errno));
   }
   file->map_ = static_cast<const uint8_t*>(map);
+  file->owns_map_ = true;
+  PICTOR_RETURN_IF_ERROR(file->parse());
+  return file;
+}
+
+Result<std::unique_ptr<SafetensorsFile>> SafetensorsFile::from_bytes(std::span<const uint8_t> bytes,
+                                                                     const std::string& name) {
+  if (bytes.size() < 8) return too_short(name, bytes.size());
+  std::unique_ptr<SafetensorsFile> file(new SafetensorsFile());
+  file->path_ = name;
+  file->map_ = bytes.data();
+  file->size_ = bytes.size();
   PICTOR_RETURN_IF_ERROR(file->parse());
   return file;
 }
 
 SafetensorsFile::~SafetensorsFile() {
-  if (map_ != nullptr) ::munmap(const_cast<uint8_t*>(map_), size_);
+  if (owns_map_) ::munmap(const_cast<uint8_t*>(map_), size_);
 }
 
 const TensorInfo* SafetensorsFile::find(std::string_view name) const {

@@ -35,6 +35,9 @@ class SafetensorsFile {
   // Maps the file read-only and validates the whole header before returning (see docs/codecs.md):
   // every error names the file and, where it applies, the tensor.
   static Result<std::unique_ptr<SafetensorsFile>> open(const std::string& path);
+  // The same validation over a file already in memory, which the caller keeps alive while the
+  // result lives; `name` stands for the path in messages (the header fuzzer uses this).
+  static Result<std::unique_ptr<SafetensorsFile>> from_bytes(std::span<const uint8_t> bytes, const std::string& name);
   ~SafetensorsFile();
   SafetensorsFile(const SafetensorsFile&) = delete;
   SafetensorsFile& operator=(const SafetensorsFile&) = delete;
@@ -55,6 +58,7 @@ class SafetensorsFile {
   std::string path_;
   const uint8_t* map_ = nullptr;
   size_t size_ = 0;
+  bool owns_map_ = false;  // open() maps the file; from_bytes() borrows
   uint64_t header_size_ = 0;
   std::vector<TensorInfo> tensors_;
   std::unordered_map<std::string_view, size_t> index_;  // views into tensors_[i].name
