@@ -12,6 +12,7 @@
 #include "codecs/codecs.h"
 #include "core/log.h"
 #include "core/rng.h"
+#include "core/utf8.h"
 #include "jobs/job_input.h"
 #include "world/renderer.h"
 #include "world/scene_sampler.h"
@@ -352,7 +353,7 @@ Result<std::string> ArenaService::slot_image(const std::string& id, const std::s
       if (c.status != "ready") return not_found("slot " + slot + " of battle " + id + " has no image yet");
       return store_.get_media_data(c.media_id);
     }
-  return not_found("battle " + id + " has no slot '" + slot.substr(0, 8) + "'");
+  return not_found("battle " + id + " has no slot '" + std::string(utf8_prefix(slot, 8)) + "'");
 }
 
 void ArenaService::fill_pool() {

@@ -3,6 +3,8 @@
 #include <cmath>
 #include <set>
 
+#include "core/utf8.h"
+
 namespace pictor::arena {
 
 using nlohmann::json;
@@ -38,7 +40,7 @@ bool parse_winner(const json& w, int slots, VoteOutcome& out, OutcomeError& erro
     return true;
   }
   const int i = slot_index(v);
-  if (i < 0 || i >= slots) return fail(error, hint + ", not \"" + v.substr(0, 40) + "\"", "winner");
+  if (i < 0 || i >= slots) return fail(error, hint + ", not \"" + std::string(utf8_prefix(v, 40)) + "\"", "winner");
   out.kind = "winner";
   out.ranks.assign(size_t(slots), 1);
   out.ranks[size_t(i)] = 0;

@@ -30,4 +30,12 @@ bool is_valid_utf8(std::string_view s, size_t* code_points) {
   return true;
 }
 
+std::string_view utf8_prefix(std::string_view s, size_t max_bytes) {
+  if (s.size() <= max_bytes) return s;
+  size_t end = max_bytes;
+  // Back off continuation bytes (10xxxxxx) so the cut falls before a lead byte.
+  while (end > 0 && (static_cast<unsigned char>(s[end]) & 0xC0) == 0x80) --end;
+  return s.substr(0, end);
+}
+
 }  // namespace pictor

@@ -9,4 +9,8 @@ namespace pictor {
 // No overlongs, no surrogates, at most U+10FFFF. `code_points` (optional) gets the count.
 bool is_valid_utf8(std::string_view s, size_t* code_points = nullptr);
 
+// The longest prefix of `s` of at most `max_bytes` bytes that does not end inside a character:
+// cutting user text for a message or a stored note must not make valid UTF-8 invalid.
+std::string_view utf8_prefix(std::string_view s, size_t max_bytes);
+
 }  // namespace pictor

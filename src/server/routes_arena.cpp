@@ -6,6 +6,7 @@
 
 #include "arena/voter_token.h"
 #include "codecs/codecs.h"
+#include "core/utf8.h"
 #include "server/arena_http.h"
 
 namespace pictor::server {
@@ -93,7 +94,7 @@ void create_battle(ServerContext& ctx, const httplib::Request& req, httplib::Res
       if (!img.is_ok()) return send_error(res, bad_request("'image': " + img.status().message(), "image", "invalid_value"));
       br.image = std::move(*img);
     } else {
-      return send_error(res, bad_request("Unknown field '" + key.substr(0, 40) + "'", key.substr(0, 40), "invalid_input"));
+      return send_error(res, bad_request("Unknown field '" + std::string(utf8_prefix(key, 40)) + "'", std::string(utf8_prefix(key, 40)), "invalid_input"));
     }
   }
   if (!take_arena_limits(ctx, req, voter, "battle", res)) return;

@@ -6,6 +6,7 @@
 #include "arena/axes/prompt_category.h"
 #include "arena/axes/prompt_language.h"
 #include "arena/voter_token.h"
+#include "core/utf8.h"
 #include "server/arena_http.h"
 
 namespace pictor::server {
@@ -334,7 +335,7 @@ void register_arena_rating_routes(httplib::Server& svr, ServerContext& ctx) {
         if (!parse_json_body(req, body, err)) return send_error(res, err);
         if (!body.is_object() || (body.contains("reason") && !body["reason"].is_string()))
           return send_error(res, bad_request("the body must be {\"reason\": \"…\"}", "reason", "invalid_value"));
-        reason = body.value("reason", reason).substr(0, 200);
+        reason = std::string(utf8_prefix(body.value("reason", reason), 200));
       }
       // Exports name voters by pseudonym: accept that too.
       std::string voter = req.matches[1];

@@ -1,6 +1,7 @@
 // POST|GET /v1/keys, DELETE /v1/keys/{id}: API-key management for operators (admin scope), as
 // `pictor keys` does on the command line. A new key is answered once, in the create response;
 // only its hash is stored. The playground's key panel is a client of these routes.
+#include "core/utf8.h"
 #include "server/context.h"
 #include "store/api_keys.h"
 
@@ -48,7 +49,7 @@ void create_key(ServerContext& ctx, const httplib::Request& req, httplib::Respon
                                            "rate_limit_per_minute", "invalid_value"));
       rec.rate_limit_per_minute = int(value.get<int64_t>());
     } else {
-      return send_error(res, bad_request("Unrecognized request argument supplied: " + field.substr(0, 40), field.substr(0, 40),
+      return send_error(res, bad_request("Unrecognized request argument supplied: " + std::string(utf8_prefix(field, 40)), std::string(utf8_prefix(field, 40)),
                                          "unknown_parameter"));
     }
   }

@@ -3,6 +3,7 @@
 #include "core/image.h"
 #include "core/rng.h"
 #include "core/status.h"
+#include "core/utf8.h"
 
 namespace pictor {
 
@@ -72,3 +73,28 @@ TEST(Status, ResultCarriesValueOrError) {
 }
 
 }  // namespace pictor
+
+TEST(Utf8, ValidityRejectsOverlongsSurrogatesAndCutSequences) {
+  size_t n = 0;
+  EXPECT_TRUE(pictor::is_valid_utf8("caf\xC3\xA9 \xE2\x9C\x93 \xF0\x9F\x8E\xA8", &n));
+  EXPECT_EQ(n, 8u);  // c a f é, space, ✓, space, 🎨
+  EXPECT_FALSE(pictor::is_valid_utf8("\xC0\xAF"));          // overlong '/'
+  EXPECT_FALSE(pictor::is_valid_utf8("\xED\xA0\x80"));      // a surrogate
+  EXPECT_FALSE(pictor::is_valid_utf8("\xF4\x90\x80\x80"));  // past U+10FFFF
+  EXPECT_FALSE(pictor::is_valid_utf8("ab\xE2\x9C"));        // cut short
+  EXPECT_FALSE(pictor::is_valid_utf8("\x80"));
+}
+
+TEST(Utf8, PrefixNeverEndsInsideACharacter) {
+  const std::string s = "ab\xE2\x9C\x93" "cd";  // a, b, ✓ (3 bytes), c, d
+  EXPECT_EQ(pictor::utf8_prefix(s, 100), s);
+  EXPECT_EQ(pictor::utf8_prefix(s, 2), "ab");
+  EXPECT_EQ(pictor::utf8_prefix(s, 3), "ab");
+  EXPECT_EQ(pictor::utf8_prefix(s, 4), "ab");
+  EXPECT_EQ(pictor::utf8_prefix(s, 5), "ab\xE2\x9C\x93");
+  EXPECT_EQ(pictor::utf8_prefix(s, 0), "");
+  // Every cut of a long multi-byte string stays valid.
+  std::string many;
+  for (int i = 0; i < 100; ++i) many += "\xF0\x9F\x8E\xA8\xC3\xA9";
+  for (size_t k = 0; k <= many.size(); ++k) EXPECT_TRUE(pictor::is_valid_utf8(pictor::utf8_prefix(many, k))) << k;
+}
