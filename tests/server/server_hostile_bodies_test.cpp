@@ -122,8 +122,13 @@ class HostileBodies : public ::testing::Test {
     ASSERT_FALSE(key_.empty());
     ASSERT_FALSE(admin_.empty());
     server_ = new ServerProcess();
+    // Two models, so that a real battle can be made and sent broken votes.
+    const fs::path second = data_ / "mini-b.safetensors";
+    fs::copy_file(tiny_models_dir() / "pictor-mini" / "pictor-mini.safetensors", second,
+                  fs::copy_options::overwrite_existing);
     ASSERT_TRUE(server_->start(data_, {"--max-body-mb", "1", "--max-input-pixels", "100000", "--arena-pool", "0",
-                                        "--arena-votes-per-minute", "0"}))
+                                        "--arena-votes-per-minute", "0", "--model", "pictor-mini", "--model",
+                                        second.string()}))
         << server_->last_error();
   }
   static void TearDownTestSuite() {
@@ -198,6 +203,25 @@ TEST_F(HostileBodies, BadArenaAndKeyBodiesGet4xx) {
     EXPECT_TRUE(client_error(send("/v1/arena/battles/battle_nope/vote", body, "application/json"), "vote " + body));
     EXPECT_TRUE(client_error(send("/v1/keys", body, "application/json", admin_), "keys " + body));
   }
+}
+
+TEST_F(HostileBodies, BrokenVotesOnARealBattleGet4xxAndLeaveItOpen) {
+  // The vote parser behind a battle that exists and is ready (not only the 404 of a missing one).
+  auto made = send("/v1/arena/battles", "{\"prompt\": \"a red circle\"}", "application/json");
+  ASSERT_TRUE(made && made->status == 201) << (made ? made->body : "no response");
+  const std::string id = json::parse(made->body)["id"];
+  auto ready = server_->client(key_).Get("/v1/arena/battles/" + id + "?wait=60");
+  ASSERT_TRUE(ready && ready->status == 200 && json::parse(ready->body)["status"] == "ready")
+      << (ready ? ready->body : "no response");
+  const std::string vote = "/v1/arena/battles/" + id + "/vote";
+  for (const std::string& body : bad_arena_requests())
+    EXPECT_TRUE(client_error(send(vote, body, "application/json"), "vote " + body));
+  for (const std::string& body : broken_json())
+    EXPECT_TRUE(client_error(send(vote, body, "application/json"), "vote " + body));
+  // None of them was taken as a vote: the battle still accepts its one real vote, then no other.
+  auto ok = send(vote, "{\"winner\": \"a\"}", "application/json");
+  ASSERT_TRUE(ok && ok->status == 200) << (ok ? ok->body : "no response");
+  EXPECT_TRUE(client_error(send(vote, "{\"winner\": \"b\"}", "application/json"), "second vote"));
 }
 
 TEST_F(HostileBodies, BrokenMultipartGets4xx) {
