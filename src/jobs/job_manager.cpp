@@ -212,6 +212,10 @@ Result<JobView> JobManager::submit(const JobInput& input, const Submission& who)
   log_event(LogLevel::kInfo, "job.queued", {{"job", rec.id}, {"model", rec.model}, {"kind", rec.kind}});
   JobView view;
   view.record = std::move(*stored);
+  if (options_.shared_queue) {
+    view.queue_position = shared_queue_position(view.record.id);
+    return view;
+  }
   std::lock_guard<std::mutex> lock(mutex_);
   view.queue_position = queue_position_locked(view.record.id);
   return view;
@@ -237,6 +241,8 @@ Result<JobView> JobManager::get(const std::string& id) {
   if (!rec.is_ok()) return rec.status();
   JobView view;
   view.record = std::move(*rec);
+  const int shared_position =
+      options_.shared_queue && view.record.status == JobStatus::kQueued ? shared_queue_position(id) : -1;
   std::lock_guard<std::mutex> lock(mutex_);
   auto it = live_.find(id);
   // (Shared queue: a job another node runs has its progress in the store, fresher than a follower.)
@@ -245,7 +251,8 @@ Result<JobView> JobManager::get(const std::string& id) {
     if (it->second->status == JobStatus::kRunning) view.record.status = JobStatus::kRunning;
     view.record.progress = it->second->progress;
   }
-  view.queue_position = view.record.status == JobStatus::kQueued ? queue_position_locked(id) : -1;
+  if (options_.shared_queue) view.queue_position = view.record.status == JobStatus::kQueued ? shared_position : -1;
+  else view.queue_position = view.record.status == JobStatus::kQueued ? queue_position_locked(id) : -1;
   if (store::is_terminal(view.record.status) && view.record.input_json.find("\"webhook\"") != std::string::npos) {
     auto deliveries = store_.list_webhook_deliveries(id);
     if (deliveries.is_ok()) view.webhook_deliveries = std::move(*deliveries);
@@ -302,6 +309,7 @@ Result<JobEvent> JobManager::wait_event(const std::string& id, uint64_t after_ve
     }
     timeout = std::chrono::milliseconds(0);
   }
+  std::optional<JobEvent> shared_event;
   {
     std::unique_lock<std::mutex> lock(mutex_);
     auto it = live_.find(id);
@@ -316,9 +324,13 @@ Result<JobEvent> JobManager::wait_event(const std::string& id, uint64_t after_ve
       ev.progress = live->progress;
       ev.queue_position = queue_position_locked(id);
       ev.partial_images = int(live->partials.size());
-      // (A shared queue knows no queue positions: a queued job's event stands as it is.)
-      if (ev.status != JobStatus::kQueued || ev.queue_position >= 0 || options_.shared_queue) return ev;
+      if (ev.status != JobStatus::kQueued || ev.queue_position >= 0) return ev;
+      if (options_.shared_queue) shared_event = ev;
     }
+  }
+  if (shared_event) {  // a queued job of the shared queue: its place is the store's to count
+    shared_event->queue_position = shared_queue_position(id);
+    return *shared_event;
   }
   // Not live (finished long ago, or from before a restart): the store has the final word.
   auto view = get(id);

@@ -175,6 +175,8 @@ class JobManager {
   std::shared_ptr<Live> live_locked(const std::string& id);  // mutex_ held
   void touch_locked(const std::string& id, store::JobStatus status, double progress);  // mutex_ held
   int queue_position_locked(const std::string& id) const;
+  // Shared queue: jobs ahead of `id` by the store's count, -1 when not queued or the store fails.
+  int shared_queue_position(const std::string& id);
   void finish(store::JobRecord& rec, const std::optional<store::UsageRecord>& usage);
   // The deliveries a job that just ended queues, by its input's webhook (none without one).
   std::vector<store::WebhookDeliveryRecord> webhook_deliveries_for(const store::JobRecord& rec);

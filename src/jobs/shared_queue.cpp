@@ -65,6 +65,11 @@ Status JobManager::start_shared() {
   return Status::ok();
 }
 
+int JobManager::shared_queue_position(const std::string& id) {
+  auto n = store_.count_queued_jobs_ahead(id);
+  return n.is_ok() ? int(*n) : -1;  // a position is a hint: a failed count shows none
+}
+
 void JobManager::stop_shared_threads() {
   {
     std::lock_guard<std::mutex> lock(mutex_);

@@ -526,6 +526,19 @@ Result<int64_t> PgStore::count_queued_jobs() {
   return n;
 }
 
+Result<int64_t> PgStore::count_queued_jobs_ahead(const std::string& id) {
+  PICTOR_RETURN_IF_ERROR(check_no_nul(id, "the job id"));
+  int64_t n = -1;
+  PICTOR_RETURN_IF_ERROR(pool_->transact("counting jobs ahead in the queue", [&](pqxx::work& t) -> Status {
+    const pqxx::result r = t.exec_params("SELECT CASE WHEN me.status = 'queued' THEN (SELECT count(*) FROM jobs j WHERE j.status = 'queued'"
+      " AND j.cancel_requested = 0 AND (j.created_at_ms < me.created_at_ms OR (j.created_at_ms = me.created_at_ms"
+      " AND j.id < me.id))) ELSE -1 END FROM jobs me WHERE me.id = $1", id);
+    if (!r.empty()) n = r[0][0].as<int64_t>();
+    return Status::ok();
+  }));
+  return n;
+}
+
 Result<bool> PgStore::update_job_progress(const std::string& id, const std::string& worker_id, double progress) {
   PICTOR_RETURN_IF_ERROR(check_no_nul(id, "the job id"));
   PICTOR_RETURN_IF_ERROR(check_no_nul(worker_id, "the worker id"));

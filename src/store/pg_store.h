@@ -33,6 +33,7 @@ class PgStore final : public Store {
   Result<bool> cancel_queued_job(const JobRecord& canceled, const std::vector<WebhookDeliveryRecord>& webhooks) override;
   Result<bool> request_job_cancel(const std::string& id) override;
   Result<int64_t> count_queued_jobs() override;
+  Result<int64_t> count_queued_jobs_ahead(const std::string& id) override;
   Result<bool> update_job_progress(const std::string& id, const std::string& worker_id, double progress) override;
   Result<std::string> get_or_create_setting(const std::string& name, const std::string& value_if_absent) override;
   Result<std::unique_ptr<JobNotices>> listen_job_notices() override;

@@ -549,6 +549,23 @@ Result<int64_t> SqliteStore::count_queued_jobs() {
   return s.i64(0);
 }
 
+Result<int64_t> SqliteStore::count_queued_jobs_ahead(const std::string& id) {
+  std::lock_guard lock(mu_);
+  PREPARE(s, "SELECT CASE WHEN me.status = 'queued' THEN (SELECT count(*) FROM jobs j WHERE j.status = 'queued'"
+      " AND j.cancel_requested = 0 AND (j.created_at_ms < me.created_at_ms OR (j.created_at_ms = me.created_at_ms"
+      " AND j.id < me.id))) ELSE -1 END FROM jobs me WHERE me.id = ?1");
+  s.bind(1, id);
+  auto row = s.step();
+  if (!row.is_ok()) return row.status();
+  if (!*row) return int64_t(-1);
+  const int64_t n = s.i64(0);
+  while (*row) {  // finish the statement before it is reset
+    row = s.step();
+    if (!row.is_ok()) return row.status();
+  }
+  return n;
+}
+
 Result<bool> SqliteStore::update_job_progress(const std::string& id, const std::string& worker_id, double progress) {
   std::lock_guard lock(mu_);
   PREPARE(s, "UPDATE jobs SET progress = ?3 WHERE id = ?1 AND worker_id = ?2 AND status = 'running'");

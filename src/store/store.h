@@ -163,6 +163,9 @@ class Store {
   // Flags a running job for cancellation; false when it is not running.
   virtual Result<bool> request_job_cancel(const std::string& id) = 0;
   virtual Result<int64_t> count_queued_jobs() = 0;
+  // How many queued jobs a claim takes before job `id` (claims go oldest first): its position in
+  // the shared queue, whichever node holds it. -1 when `id` is not a queued job.
+  virtual Result<int64_t> count_queued_jobs_ahead(const std::string& id) = 0;
   // Writes a running job's progress while worker_id holds it (false otherwise); never touches
   // anything else, so it cannot undo a finish that raced it.
   virtual Result<bool> update_job_progress(const std::string& id, const std::string& worker_id, double progress) = 0;

@@ -112,6 +112,15 @@ TEST_F(ScaleOut, AJobSubmittedOnOneNodeRunsOnAWorkerAndIsServedByAnother) {
   ASSERT_EQ(r->status, 202) << r->body;
   const std::string id = body_json(r)["id"];
   EXPECT_EQ(get_job(b, id, 1)["status"], "queued");
+  // Queue positions are the shared queue's, whichever node took the job.
+  EXPECT_EQ(get_job(b, id)["queue_position"], 0);
+  auto second = post(b, "/v1/generations", quick_generation("a green star"));
+  ASSERT_TRUE(second && second->status == 202);
+  const std::string id_second = body_json(second)["id"];
+  EXPECT_EQ(body_json(second)["queue_position"], 1) << second->body;
+  EXPECT_EQ(get_job(a, id_second)["queue_position"], 1);
+  ASSERT_EQ(body_json(a.client().Post("/v1/generations/" + id_second + "/cancel"))["status"], "canceled");
+  EXPECT_TRUE(get_job(b, id_second)["queue_position"].is_null()) << "canceled, not queued";
   ASSERT_TRUE(start_worker(w, "w"));
   // B long-polls a job A took and W runs; the bytes come from B (media live in the database).
   const auto t0 = std::chrono::steady_clock::now();

@@ -56,6 +56,28 @@ TEST_P(StoreConformance, ClaimsTakeTheOldestQueuedJobOnceUnderALease) {
   EXPECT_EQ(*store().count_queued_jobs(), 0);
 }
 
+TEST_P(StoreConformance, QueuePositionsCountTheJobsAClaimTakesFirst) {
+  std::vector<std::string> ids;  // created at kT0 + 0, 1, 2, 3 but inserted in another order
+  for (int created : {2, 0, 3, 1}) {
+    auto j = store().insert_job(queued_job(kT0 + created));
+    ASSERT_TRUE(j.is_ok());
+    ids.push_back(j->id);
+  }
+  auto ahead = [&](size_t i) { return *store().count_queued_jobs_ahead(ids[i]); };
+  EXPECT_EQ(ahead(1), 0);
+  EXPECT_EQ(ahead(3), 1);
+  EXPECT_EQ(ahead(0), 2);
+  EXPECT_EQ(ahead(2), 3);
+  // A claimed job and one marked for cancelling are no longer ahead of anyone.
+  auto c = store().claim_job("node_a", kT0 + 100, kT0 + 100 + kLease);
+  ASSERT_TRUE(c.is_ok() && c->has_value());
+  EXPECT_EQ((*c)->id, ids[1]);
+  EXPECT_EQ(ahead(1), -1) << "running, not queued";
+  EXPECT_EQ(ahead(3), 0);
+  EXPECT_EQ(ahead(2), 2);
+  EXPECT_EQ(*store().count_queued_jobs_ahead("gen_nope"), -1);
+}
+
 TEST_P(StoreConformance, ConcurrentWorkersNeverClaimTheSameJob) {
   constexpr int kJobs = 60, kWorkers = 4;
   for (int i = 0; i < kJobs; ++i) ASSERT_TRUE(store().insert_job(queued_job(kT0 + i)).is_ok());
