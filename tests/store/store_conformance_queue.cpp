@@ -68,7 +68,7 @@ TEST_P(StoreConformance, QueuePositionsCountTheJobsAClaimTakesFirst) {
   EXPECT_EQ(ahead(3), 1);
   EXPECT_EQ(ahead(0), 2);
   EXPECT_EQ(ahead(2), 3);
-  // A claimed job and one marked for cancelling are no longer ahead of anyone.
+  // A claimed job is no longer queued nor ahead of anyone.
   auto c = store().claim_job("node_a", kT0 + 100, kT0 + 100 + kLease);
   ASSERT_TRUE(c.is_ok() && c->has_value());
   EXPECT_EQ((*c)->id, ids[1]);
