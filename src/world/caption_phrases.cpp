@@ -218,10 +218,10 @@ std::string object_np(const Object& o, const ObjectMention& m, int count, Choose
   return np;
 }
 
-std::string object_ref(const Object& o, const ObjectMention& m, Chooser& c) {
+std::string object_ref(const Object& o, const ObjectMention& m, Chooser& c, bool plural) {
   if (o.shape == Shape::kGlyph) return glyph_np_one(o, m, true, c);
   return "the " + join({m.size ? size_word(o.size, c) : "",
-                        m.colour ? colour_word(o.colour, c) : "", shape_noun(o.shape, false, c)});
+                        m.colour ? colour_word(o.colour, c) : "", shape_noun(o.shape, plural, c)});
 }
 
 namespace {

@@ -36,8 +36,9 @@ std::string relation_it_phrase(Relation r, Chooser& c);  // "to its left", "abov
 // when mentioned, and the region when mentioned (count == 1 only). "a small red star", "three
 // blue squares", "the number 7 in blue", "two copies of the letter A".
 std::string object_np(const Object& o, const ObjectMention& m, int count, Chooser& c);
-// Definite referring expression without region: "the red star", "the letter A in red".
-std::string object_ref(const Object& o, const ObjectMention& m, Chooser& c);
+// Definite referring expression without region: "the red star", "the letter A in red"; plural
+// for a group of shapes named alike ("the red stars").
+std::string object_ref(const Object& o, const ObjectMention& m, Chooser& c, bool plural = false);
 
 // "on a white background", "on a gradient from white at the top to lavender at the bottom".
 std::string background_pp(const Background& b, Chooser& c);

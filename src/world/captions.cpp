@@ -43,6 +43,51 @@ bool uniquely_named(const SceneSpec& spec, size_t i) {
   return true;
 }
 
+// The objects "the <stated attributes of i>" names: every object named alike, when they all read
+// the same (so that "two red circles ... the red circles" means them); empty otherwise.
+std::vector<int> named_group(const SceneSpec& spec, size_t i) {
+  const Object& a = spec.scene.objects[i];
+  const ObjectMention& m = spec.mention[i];
+  std::vector<int> group;
+  for (size_t j = 0; j < spec.scene.objects.size(); ++j) {
+    const Object& b = spec.scene.objects[j];
+    if (a.shape != b.shape || a.glyph != b.glyph) continue;
+    if (m.colour && a.colour != b.colour) continue;
+    if (m.size && a.size != b.size) continue;
+    if (stated_key(b, spec.mention[j]) != stated_key(a, m) || spec.mention[j].region) return {};
+    group.push_back(int(j));
+  }
+  return group;
+}
+
+// A relation fact said in words: "A" stands for `count` objects named alike (a group relation
+// is one fact per member in the spec, one phrase in the caption).
+struct SaidRelation {
+  RelationFact fact;
+  int count = 1;
+};
+
+std::vector<SaidRelation> said_relations(const SceneSpec& spec) {
+  const int n = int(spec.scene.objects.size());
+  std::vector<SaidRelation> out;
+  for (const auto& f : spec.relations) {
+    if (f.a < 0 || f.b < 0 || f.a >= n || f.b >= n || f.a == f.b) continue;
+    bool merged = false;
+    for (auto& s : out) {
+      if (s.fact.b == f.b && s.fact.relation == f.relation &&
+          stated_key(spec.scene.objects[size_t(s.fact.a)], spec.mention[size_t(s.fact.a)]) ==
+              stated_key(spec.scene.objects[size_t(f.a)], spec.mention[size_t(f.a)]) &&
+          !uniquely_named(spec, size_t(f.a))) {
+        ++s.count;
+        merged = true;
+        break;
+      }
+    }
+    if (!merged) out.push_back({f, 1});
+  }
+  return out;
+}
+
 // A generous estimate of a caption's length in words for `spec`.
 int estimated_words(const SceneSpec& spec) {
   int words = 2;  // frame
@@ -50,8 +95,8 @@ int estimated_words(const SceneSpec& spec) {
     const ObjectMention& m = spec.mention[i];
     words += 3 + (spec.scene.objects[i].shape == Shape::kGlyph) + m.colour + m.size + 4 * m.region;
   }
-  for (const auto& f : spec.relations)
-    words += 9 + spec.mention[size_t(f.a)].size + spec.mention[size_t(f.b)].size;
+  for (const auto& r : said_relations(spec))
+    words += 9 + spec.mention[size_t(r.fact.a)].size + spec.mention[size_t(r.fact.b)].size;
   if (spec.mention_background)
     words += spec.scene.background.gradient == GradientDirection::kNone ? 5 : 12;
   if (spec.mention_count) words += 4;
@@ -106,13 +151,34 @@ SceneSpec make_spec(const Scene& scene, Rng& rng) {
       spec.relations.push_back({a, b, rng.pick(clear)});
     }
   }
+  // Group relations ("two red circles above a blue square"): every object that one plural phrase
+  // names, in one relation to one uniquely named object, when it clearly holds for each of them.
+  if (spec.relations.empty() && n >= 3 && rng.chance(0.9)) {
+    for (int attempt = 0; attempt < 8 && spec.relations.empty(); ++attempt) {
+      const int a = rng.below(int(n)), b = rng.below(int(n));
+      if (a == b || scene.objects[size_t(a)].shape == Shape::kGlyph || uniquely_named(spec, size_t(a)) ||
+          !uniquely_named(spec, size_t(b)))
+        continue;
+      const std::vector<int> group = named_group(spec, size_t(a));
+      if (group.size() < 2 || std::find(group.begin(), group.end(), b) != group.end()) continue;
+      std::vector<Relation> clear;
+      for (int r = 0; r < 4; ++r) {
+        bool all = true;
+        for (int g : group) all &= relation_clear(scene.objects[size_t(g)], scene.objects[size_t(b)], Relation(r));
+        if (all) clear.push_back(Relation(r));
+      }
+      if (clear.empty()) continue;
+      const Relation r = rng.pick(clear);
+      for (int g : group) spec.relations.push_back({g, b, r});
+    }
+  }
   spec.mention_count = rng.chance(0.4);
   spec.mention_background = rng.chance(0.4);
   // Keep the prompt within the tokenizer's length: drop optional facts, the wordiest first.
   while (estimated_words(spec) > kMaxCaptionWords - 6) {
     if (spec.mention_background && spec.scene.background.gradient != GradientDirection::kNone) {
       spec.mention_background = false;
-    } else if (spec.relations.size() > 1) {
+    } else if (said_relations(spec).size() > 1) {
       spec.relations.pop_back();
     } else if (auto it = std::find_if(spec.mention.begin(), spec.mention.end(),
                                       [](const ObjectMention& m) { return m.region; });
@@ -121,7 +187,7 @@ SceneSpec make_spec(const Scene& scene, Rng& rng) {
     } else if (spec.mention_background) {
       spec.mention_background = false;
     } else if (!spec.relations.empty()) {
-      spec.relations.pop_back();
+      spec.relations.clear();
     } else {
       break;
     }
@@ -131,12 +197,14 @@ SceneSpec make_spec(const Scene& scene, Rng& rng) {
 
 namespace {
 
-// Objects described together ("three red stars"): equal stated attributes, no region, no relation.
+// Objects described together ("three red stars"): equal stated attributes, no region, no relation
+// but a group relation.
 std::vector<std::vector<int>> build_units(const SceneSpec& spec) {
   const auto& objs = spec.scene.objects;
   std::vector<bool> in_relation(objs.size(), false);
   for (const auto& f : spec.relations) {
-    if (f.a >= 0 && size_t(f.a) < objs.size()) in_relation[size_t(f.a)] = true;
+    // A group relation's members ("two red circles above ...") stay one unit.
+    if (f.a >= 0 && size_t(f.a) < objs.size() && uniquely_named(spec, size_t(f.a))) in_relation[size_t(f.a)] = true;
     if (f.b >= 0 && size_t(f.b) < objs.size()) in_relation[size_t(f.b)] = true;
   }
   std::vector<std::vector<int>> units;
@@ -181,30 +249,35 @@ std::string join_list(const std::vector<std::string>& items, Chooser& c) {
 }
 
 // A relation as a clause ("the red star is above the blue box"), or verbless after "with".
-std::string relation_clause(const SceneSpec& spec, const RelationFact& f, bool verbless,
+// A group relation (count > 1) names its side in the plural: "the red circles are above ...".
+std::string relation_clause(const SceneSpec& spec, const SaidRelation& said, bool verbless,
                             Chooser& c) {
   const auto& objs = spec.scene.objects;
-  int a = f.a, b = f.b;
+  const RelationFact& f = said.fact;
+  int a = f.a, b = f.b, count_a = said.count, count_b = 1;
   Relation r = f.relation;
   if (c.chance(0.4)) {  // the same fact, said the other way round
     std::swap(a, b);
+    std::swap(count_a, count_b);
     r = inverse(r);
   }
-  const std::string ra = phrases::object_ref(objs[size_t(a)], spec.mention[size_t(a)], c);
-  const std::string rb = phrases::object_ref(objs[size_t(b)], spec.mention[size_t(b)], c);
+  const std::string ra = phrases::object_ref(objs[size_t(a)], spec.mention[size_t(a)], c, count_a > 1);
+  const std::string rb = phrases::object_ref(objs[size_t(b)], spec.mention[size_t(b)], c, count_b > 1);
   if (verbless) return ra + " " + phrases::relation_phrase(r, c) + " " + rb;
+  const bool plural = count_a > 1;
   switch (c.below(7)) {
     case 0:
-      return ra + " is " + phrases::relation_phrase(r, c) + " " + rb;
-    case 1:
-      return ra + " sits " + phrases::relation_phrase(r, c) + " " + rb;
+      return ra + (plural ? " are " : " is ") + phrases::relation_phrase(r, c) + " " + rb;
+    case 1:  // (no "sit"/"appear": the plural verbs stay within the tokenizer's vocabulary)
+      return ra + (plural ? " are " : " sits ") + phrases::relation_phrase(r, c) + " " + rb;
     case 2:
       return ra + " should be " + phrases::relation_phrase(r, c) + " " + rb;
     case 3:
-      return ra + " appears " + phrases::relation_phrase(r, c) + " " + rb;
+      return ra + (plural ? " should be " : " appears ") + phrases::relation_phrase(r, c) + " " + rb;
     case 4:
-      return ra + " is placed " + phrases::relation_phrase(r, c) + " " + rb;
+      return ra + (plural ? " are placed " : " is placed ") + phrases::relation_phrase(r, c) + " " + rb;
     case 5:
+      if (count_b > 1) return ra + " is " + phrases::relation_phrase(r, c) + " " + rb;  // no "have ... their"
       return rb + " has " + ra + " " + phrases::relation_it_phrase(r, c);
     default:
       return ra + " " + phrases::relation_phrase(r, c) + " " + rb;
@@ -225,23 +298,22 @@ std::string compose(const SceneSpec& spec, Chooser& c) {
     for (int i = int(units.size()) - 1; i > 0; --i)
       std::swap(units[size_t(i)], units[size_t(c.rng->below(i + 1))]);
   }
-  std::vector<RelationFact> relations;
-  for (const auto& f : spec.relations)
-    if (f.a >= 0 && f.b >= 0 && f.a < n && f.b < n && f.a != f.b) relations.push_back(f);
+  const std::vector<SaidRelation> relations = said_relations(spec);
 
   // Objects, possibly with a relation woven in ("a red circle to the left of a blue square").
   std::string body;
   bool relations_done = false;
   if (units.size() == 2 && relations.size() == 1 && c.chance(0.4)) {
-    const RelationFact& f = relations[0];
+    const RelationFact& f = relations[0].fact;
+    const int count = relations[0].count;
     const Object &a = objs[size_t(f.a)], &b = objs[size_t(f.b)];
     const ObjectMention &ma = spec.mention[size_t(f.a)], &mb = spec.mention[size_t(f.b)];
     if (!ma.region && !mb.region) {
       if (c.chance(0.7)) {
-        body = phrases::object_np(a, ma, 1, c) + " " + phrases::relation_phrase(f.relation, c) +
+        body = phrases::object_np(a, ma, count, c) + " " + phrases::relation_phrase(f.relation, c) +
                " " + phrases::object_np(b, mb, 1, c);
       } else {
-        body = phrases::object_np(b, mb, 1, c) + " with " + phrases::object_np(a, ma, 1, c) + " " +
+        body = phrases::object_np(b, mb, 1, c) + " with " + phrases::object_np(a, ma, count, c) + " " +
                phrases::relation_it_phrase(f.relation, c);
       }
       relations_done = true;
@@ -341,8 +413,10 @@ std::string compose(const SceneSpec& spec, Chooser& c) {
   }
   if (bg_style == 1) text = bg + ", " + text;
 
-  // Relations not woven in: a clause per relation.
-  if (!relations_done) {
+  // Relations not woven in: a clause per relation (after the question mark of "can you draw ...?").
+  if (!relations_done && !relations.empty()) {
+    const bool question = !text.empty() && text.back() == '?';
+    if (question) text.pop_back();
     for (const auto& f : relations) {
       switch (c.below(4)) {
         case 0:
@@ -359,6 +433,7 @@ std::string compose(const SceneSpec& spec, Chooser& c) {
           break;
       }
     }
+    if (question) text += '?';
   }
   if (bg_style == 2) text += ". " + bg;
   if (c.chance(0.3) && text.back() != '?') text += ".";

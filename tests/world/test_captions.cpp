@@ -247,5 +247,49 @@ TEST(WorldCaptions, GroupsAndGlyphPhrases) {
   for (const auto& c : seen) EXPECT_NE(c.find('A'), std::string::npos) << c;
 }
 
+// Group relations: "two red circles above a blue square", as the README's prompt says it. The
+// spec holds one fact per member; the caption names the group once, in the plural.
+TEST(WorldCaptions, GroupRelationsNameEveryMemberOnce) {
+  Rng rng(77);
+  SamplerOptions opt;
+  opt.group_probability = 0.5;
+  int group_specs = 0, woven = 0;
+  for (int i = 0; i < 4000; ++i) {
+    const Scene scene = sample_scene(rng, opt);
+    const SceneSpec spec = make_spec(scene, rng);
+    if (spec.relations.size() < 2) continue;
+    const RelationFact& f = spec.relations[0];
+    bool group = true;
+    for (const auto& g : spec.relations)
+      group &= g.b == f.b && g.relation == f.relation && scene.objects[size_t(g.a)].shape == scene.objects[size_t(f.a)].shape;
+    if (!group) continue;
+    ++group_specs;
+    const Object& a = scene.objects[size_t(f.a)];
+    for (const auto& g : spec.relations) {
+      const Object& m = scene.objects[size_t(g.a)];
+      EXPECT_TRUE(relation_clear(m, scene.objects[size_t(f.b)], f.relation));
+    }
+    // Every object of that shape is in the group (the plural phrase names them all).
+    size_t same_shape = 0;
+    for (const auto& o : scene.objects) same_shape += o.shape == a.shape;
+    if (!spec.mention[size_t(f.a)].colour && !spec.mention[size_t(f.a)].size) {
+      EXPECT_EQ(same_shape, spec.relations.size());
+    }
+    const std::string text = caption(spec, rng);
+    const auto w = words_of(text);
+    EXPECT_TRUE(w.count(shape_name(a.shape) + std::string("s")) || w.count("boxes") || w.count("crosses") ||
+                w.count("rhombuses") || w.count("disks") || w.count("discs") || w.count("donuts") ||
+                w.count("rings") || w.count("hoops") || w.count("diamonds") || w.count("squares") ||
+                w.count("circles") || w.count("stars") || w.count("hearts") || w.count("triangles") ||
+                w.count("signs"))
+        << text;
+    if (group_specs <= 5) std::printf("  %s\n", text.c_str());
+    woven += text.find(" with ") == std::string::npos && text.find(" the ") == std::string::npos;
+  }
+  std::printf("group relations: %d of 4000 specs, %d said in one phrase\n", group_specs, woven);
+  EXPECT_GT(group_specs, 100);
+  EXPECT_GT(woven, 5);
+}
+
 }  // namespace
 }  // namespace pictor::world
