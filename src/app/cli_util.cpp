@@ -54,6 +54,9 @@ void GenerationFlags::add_to(CLI::App& cmd) {
                  "Stable Diffusion: .safetensors with tensor \"latents\" [n, 4, H/8, W/8], unit-variance start noise");
   cmd.add_option("--save-tensor", save_tensor,
                  "also write the decoded images, tensor \"image\" [n, 3, H, W] float in [0, 1], to this .safetensors");
+  cmd.add_flag("--show-plan", show_plan,
+               "print the layout each image was drawn from (pictor-mini's map and tokens designs): objects with\n"
+               "size, colour, shape and centre (x right, y down, 0-1), to compare with `pictor check`");
 }
 
 Status read_float_tensor(const std::string& path, const std::string& name, std::vector<float>& values,
@@ -156,6 +159,17 @@ int run_generation(const GenerationFlags& flags, const engine::GenerateRequest& 
       return fail(unsupported("--save-tensor: model " + (*engine)->info().name + " does not return image tensors"));
     if (auto st = write_float_tensor(flags.save_tensor, "image", result->tensor, result->tensor_shape); !st.is_ok())
       return fail(st);
+  }
+  if (flags.show_plan) {
+    if (result->layouts.empty()) warn("--show-plan: model " + (*engine)->info().name + " draws without a layout plan");
+    for (size_t i = 0; i < result->layouts.size(); ++i) {
+      const auto& plan = result->layouts[i];
+      std::printf("plan %zu: %zu object%s\n", i + 1, plan.objects.size(), plan.objects.size() == 1 ? "" : "s");
+      for (size_t j = 0; j < plan.objects.size(); ++j) {
+        const auto& o = plan.objects[j];
+        std::printf("  %zu. %s at (%.2f, %.2f)\n", j + 1, world::describe(o).c_str(), o.cx, o.cy);
+      }
+    }
   }
   const auto& img = result->images[0];
   std::fprintf(stderr, "wrote %s%s (%dx%d, seed %llu, %d steps, guidance %.1f, %.2f s)\n",

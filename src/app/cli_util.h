@@ -36,6 +36,7 @@ struct GenerationFlags {
   std::string decoder;      // "" = from quality; vae | taesd (Stable Diffusion)
   std::string init_noise;   // .safetensors with tensor "latents" [n, 4, h, w]
   std::string save_tensor;  // .safetensors to write tensor "image" [n, 3, H, W] in [0, 1]
+  bool show_plan = false;   // print each image's layout plan (layout-grounded models)
 
   void add_to(CLI::App& cmd);
   // Fills the engine request and the output format; validates what can be checked before loading.

@@ -42,6 +42,15 @@ Command add_train_command(CLI::App& root) {
   cmd->add_option("--planner-steps", o->planner_steps,
                   "layout planner pre-training steps (text only, before the denoiser; tokens and map designs)")
       ->check(CLI::Range(0, 10000000))->capture_default_str();
+  cmd->add_option("--planner-dim", o->planner_dim, "a fresh run's layout planner width (default: the preset's, 128)")
+      ->check(CLI::Range(8, 1024));
+  cmd->add_option("--planner-layers", o->planner_layers,
+                  "a fresh run's layout planner depth: encoder layers, and as many decoder layers (default: the preset's, 2)")
+      ->check(CLI::Range(1, 16));
+  cmd->add_option("--planner-from", o->planner_from,
+                  "take the layout planner (size, weights, steps) from this pictor-mini file or run checkpoint instead of\n"
+                  "the run's own: a planner trained apart (text only) put into a denoiser's run")
+      ->check(CLI::ExistingFile);
   cmd->add_option("--planner-batch", o->planner_batch, "layout planner batch size")->check(CLI::Range(1, 65536))->capture_default_str();
   cmd->add_option("--steps", o->steps, "total optimizer steps (a resumed run continues up to this)")->capture_default_str();
   cmd->add_option("--hours", o->max_hours, "stop after this many hours (0 = no limit)")->capture_default_str();

@@ -35,7 +35,7 @@ struct EvalReport {
   double negative_control = 0;                       // mean task accuracy against shuffled prompts
   int prompts = 0, images = 0;
   double seconds = 0;
-  std::vector<std::string> failures;  // a few examples: "prompt → why"
+  std::vector<std::string> failures;  // up to 5 examples per task: "prompt -> why"
   // Why images failed, per task (in-distribution and held-out together): failure kind → images
   // with that kind (an image may have several). Kinds: see failure_kinds().
   std::map<std::string, std::map<std::string, int>> failure_kinds;

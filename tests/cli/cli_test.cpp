@@ -69,6 +69,27 @@ TEST_F(Cli, GeneratesAPngAndReportsUnknownWordsAndUpsampling) {
   EXPECT_EQ(img->height, 48);
 }
 
+// --show-plan prints a layout-grounded model's plan per image on stdout; a text-design model
+// draws without one, and says so.
+TEST_F(Cli, ShowPlanPrintsEachImagesLayout) {
+  const fs::path map_dir = dir_ / "map";
+  CommandRun t = run("train --preset tiny --design map --steps 2 --batch 4 --planner-steps 20 --planner-batch 8 "
+                     "--eval-every 0 --quiet --out " + map_dir.string());
+  ASSERT_EQ(t.exit_code, 0) << t.err;
+  CommandRun r = run("generate \"a red circle\" --steps 2 --seed 1 -n 2 --show-plan -o " + out("plan.png") +
+                     " --model " + (map_dir / "pictor-mini.safetensors").string());
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out.rfind("plan 1: ", 0), 0u) << r.out;
+  EXPECT_NE(r.out.find("\nplan 2: "), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("  1. "), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find(" at (0."), std::string::npos) << r.out;
+  CommandRun text = run("generate \"a red circle\" --steps 2 --seed 1 --show-plan -o " + out("noplan.png") +
+                        " --model " + model_);
+  ASSERT_EQ(text.exit_code, 0) << text.err;
+  EXPECT_TRUE(text.out.empty()) << text.out;
+  EXPECT_NE(text.err.find("draws without a layout plan"), std::string::npos) << text.err;
+}
+
 TEST_F(Cli, NumbersOutputsWhenNIsAboveOneAndHonoursFormat) {
   CommandRun r = run("generate \"two blue stars\" -n 2 --steps 1 --format jpeg -o " + out("many.jpg") + " --model " + model_);
   ASSERT_EQ(r.exit_code, 0) << r.err;

@@ -188,6 +188,72 @@ TEST(Training, GroundedDesignsPlanThenDrawAndResume) {
   }
 }
 
+// A planner trained apart (its own size) goes into another run's denoiser: the run keeps its
+// denoiser weights, takes the planner's weights, size and steps, and its plans become the other
+// file's plans. Mismatches are refused with a message.
+TEST(Training, APlannerTrainedApartJoinsAnotherRun) {
+  const std::string planner_dir = fresh_dir("planner-apart"), run_dir = fresh_dir("planner-host");
+  auto p = tiny(planner_dir, 1);
+  p.design = "map";
+  p.planner_steps = 60;
+  p.planner_batch = 32;
+  p.planner_dim = 48;
+  p.planner_layers = 2;
+  ASSERT_TRUE(train_pictor_mini(p).is_ok());
+  auto host = tiny(run_dir, 6);
+  host.design = "map";
+  host.planner_steps = 20;
+  host.planner_batch = 16;
+  ASSERT_TRUE(train_pictor_mini(host).is_ok());
+  auto before = Engine::load(run_dir + "/pictor-mini.safetensors");
+  ASSERT_TRUE(before.is_ok());
+
+  auto join = host;
+  join.steps = 8;
+  join.planner_from = planner_dir + "/pictor-mini.safetensors";
+  join.planner_steps = 60;  // no more than that file's: its planner is not trained further
+  auto joined = train_pictor_mini(join);
+  ASSERT_TRUE(joined.is_ok()) << joined.status().message();
+  EXPECT_EQ(joined->steps_done, 2) << "the denoiser continues from its own checkpoint";
+  EXPECT_LT(joined->planner_accuracy, 0) << "no planner steps beyond the file's";
+
+  GenerateRequest req;
+  req.prompt = "a red circle left of a blue square";
+  req.n = 3;
+  req.seed = 9;
+  req.plan_only = true;
+  auto source = Engine::load(planner_dir + "/pictor-mini.safetensors");
+  auto after = Engine::load(run_dir + "/pictor-mini.safetensors");
+  ASSERT_TRUE(source.is_ok() && after.is_ok());
+  auto want = (*source)->generate(req), got = (*after)->generate(req), old = (*before)->generate(req);
+  ASSERT_TRUE(want.is_ok() && got.is_ok() && old.is_ok());
+  bool differs_from_old = false;
+  for (size_t i = 0; i < 3; ++i) {
+    EXPECT_TRUE(world::same_scene(want->layouts[i], got->layouts[i], 0.0f)) << "plan " << i;
+    differs_from_old |= !world::same_scene(old->layouts[i], got->layouts[i], 0.0f);
+  }
+  EXPECT_TRUE(differs_from_old);
+  // The joined run still resumes (its checkpoint now has the new planner's shapes).
+  auto more = join;
+  more.steps = 9;
+  more.planner_from.clear();
+  auto resumed = train_pictor_mini(more);
+  ASSERT_TRUE(resumed.is_ok()) << resumed.status().message();
+  EXPECT_EQ(resumed->steps_done, 1);
+
+  auto text = tiny(fresh_dir("planner-into-text"), 1);
+  text.planner_from = planner_dir + "/pictor-mini.safetensors";
+  auto refused = train_pictor_mini(text);
+  ASSERT_FALSE(refused.is_ok());
+  EXPECT_NE(refused.status().message().find("has no layout planner"), std::string::npos) << refused.status().message();
+  auto odd = tiny(fresh_dir("planner-odd-width"), 1);
+  odd.design = "map";
+  odd.planner_dim = 51;  // not a multiple of the tiny preset's 2 planner heads
+  auto bad_width = train_pictor_mini(odd);
+  ASSERT_FALSE(bad_width.is_ok());
+  EXPECT_NE(bad_width.status().message().find("--planner-dim"), std::string::npos);
+}
+
 TEST(Training, ATextOnlyModelHasNoPlans) {
   const std::string dir = fresh_dir("text-plans");
   ASSERT_TRUE(train_pictor_mini(tiny(dir, 2)).is_ok());

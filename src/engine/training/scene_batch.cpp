@@ -76,6 +76,9 @@ PlannerBatch make_planner_batch(uint64_t seed, int64_t step, int batch_size, con
   Rng rng(seed ^ 0x9b1a7e5ull, uint64_t(step));
   world::SamplerOptions sampler;
   sampler.exclude_held_out = true;
+  // More groups than the denoiser's scenes (0.25): counts and group relations ("two red circles
+  // above a blue square") are what planners get wrong, and text-only examples are cheap.
+  sampler.group_probability = 0.4;
   const int len = tokenizer.max_length();
   PlannerBatch b;
   b.ids = torch::zeros({batch_size, len}, torch::kLong);

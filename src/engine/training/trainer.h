@@ -25,6 +25,14 @@ struct TrainOptions {
   std::string design = "text";
   int planner_steps = 2000;     // layout planner pre-training (text only), before the denoiser
   int planner_batch = 128;
+  // A fresh run's planner size (0 = the preset's); ignored when the run continues or takes its
+  // planner from planner_from.
+  int planner_dim = 0, planner_layers = 0;
+  // The layout planner, its size and its training steps, from this pictor-mini file (a shipped
+  // file or a run's checkpoint), replacing the run's own: planners are trained on text alone, so
+  // one trained apart can be put into a denoiser's run. The planner phase then continues only
+  // while that file's planner steps are below planner_steps.
+  std::string planner_from;
   int64_t steps = 20000;        // total optimizer steps (a resumed run continues to this)
   double max_hours = 0;         // stop (with a checkpoint) after this wall time; 0 = no limit
   int batch_size = 32;
