@@ -47,6 +47,9 @@ Command add_train_command(CLI::App& root) {
   cmd->add_option("--planner-layers", o->planner_layers,
                   "a fresh run's layout planner depth: encoder layers, and as many decoder layers (default: the preset's, 2)")
       ->check(CLI::Range(1, 16));
+  cmd->add_flag("--planner-relative-positions", o->planner_relative_positions,
+               "a fresh run's planner encoder adds a learned bias per head and word offset to its attention\n"
+               "(word order, which relations hinge on)");
   cmd->add_option("--planner-from", o->planner_from,
                   "take the layout planner (size, weights, steps) from this pictor-mini file or run checkpoint instead of\n"
                   "the run's own: a planner trained apart (text only) put into a denoiser's run")

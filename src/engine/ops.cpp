@@ -12,9 +12,10 @@
 namespace pictor::engine {
 
 at::Tensor attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
-                     const at::Tensor& key_padding) {
+                     const at::Tensor& key_padding, const at::Tensor& score_bias) {
   const double scale = 1.0 / std::sqrt(double(q.size(-1)));
   auto scores = torch::matmul(q, k.transpose(-2, -1)) * scale;  // [B, H, Lq, Lk]
+  if (score_bias.defined()) scores = scores + score_bias.to(scores.dtype()).unsqueeze(0);
   if (key_padding.defined()) {
     // An additive bias is much cheaper than masked_fill's broadcast on CPU.
     scores = scores +

@@ -5,10 +5,10 @@
 
 namespace pictor::engine {
 
-// q: [B, H, Lq, D], k/v: [B, H, Lk, D], key_padding: [B, Lk] bool (true = ignore) or undefined.
-// returns [B, H, Lq, D]
+// q: [B, H, Lq, D], k/v: [B, H, Lk, D], key_padding: [B, Lk] bool (true = ignore) or undefined,
+// score_bias: [H, Lq, Lk] added to the scaled scores, or undefined. returns [B, H, Lq, D]
 at::Tensor attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
-                     const at::Tensor& key_padding = {});
+                     const at::Tensor& key_padding = {}, const at::Tensor& score_bias = {});
 
 // Inference-only linear layer whose result does not depend on the thread count: from 1024 rows
 // one oneDNN product over all rows, below that fixed blocks of 64 rows, one product per block

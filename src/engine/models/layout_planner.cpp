@@ -49,6 +49,8 @@ LayoutPlannerImpl::LayoutPlannerImpl(const PictorMiniConfig& c) {
   token_embedding_ = register_module("token_embedding", nn::Embedding(world::kSceneTokenVocab, d));
   word_position_ = register_parameter("word_position", torch::randn({c.max_tokens, d}) * 0.02);
   token_position_ = register_parameter("token_position", torch::randn({world::kMaxSceneTokens, d}) * 0.02);
+  if (c.planner_relative_positions > 0)
+    relative_bias_ = register_parameter("relative_bias", torch::zeros({c.planner_layers, c.planner_heads, 2 * kMaxOffset + 1}));
   for (int64_t i = 0; i < c.planner_layers; ++i) {
     encoder_->push_back(TextLayer(d, c.planner_heads));
     decoder_->push_back(DecoderLayer(d, c.planner_heads));
@@ -66,7 +68,18 @@ LayoutPlannerImpl::LayoutPlannerImpl(const PictorMiniConfig& c) {
 at::Tensor LayoutPlannerImpl::encode(const at::Tensor& ids) {
   auto pad = ids.eq(0);
   auto x = word_embedding_(ids) + word_position_.slice(0, 0, ids.size(1)).unsqueeze(0);
-  for (auto& layer : *encoder_) x = layer->as<TextLayer>()->forward(x, pad);
+  at::Tensor offset_index;  // [L, L]: key position − query position, clipped, as a bias column
+  if (relative_bias_.defined()) {
+    auto pos = torch::arange(ids.size(1), torch::dtype(torch::kLong).device(relative_bias_.device()));
+    offset_index = (pos.unsqueeze(0) - pos.unsqueeze(1)).clamp(-kMaxOffset, kMaxOffset) + kMaxOffset;
+  }
+  int64_t layer_index = 0;
+  for (auto& layer : *encoder_) {
+    at::Tensor bias;  // [H, L, L]
+    if (relative_bias_.defined()) bias = relative_bias_[layer_index].index_select(1, offset_index.flatten()).view({relative_bias_.size(1), ids.size(1), ids.size(1)});
+    x = layer->as<TextLayer>()->forward(x, pad, bias);
+    ++layer_index;
+  }
   return encoder_norm_(x);
 }
 

@@ -38,6 +38,9 @@ class LayoutPlannerImpl : public torch::nn::Module {
  private:
   torch::nn::Embedding word_embedding_{nullptr}, token_embedding_{nullptr};
   at::Tensor word_position_, token_position_;
+  // [layers, heads, 2 * kMaxOffset + 1] (config planner_relative_positions), else undefined.
+  at::Tensor relative_bias_;
+  static constexpr int64_t kMaxOffset = 8;
   torch::nn::ModuleList encoder_, decoder_;
   torch::nn::LayerNorm encoder_norm_{nullptr}, decoder_norm_{nullptr};
   torch::nn::Linear head_{nullptr};

@@ -28,6 +28,7 @@ std::string PictorMiniConfig::to_json() const {
     j["planner_dim"] = planner_dim;
     j["planner_layers"] = planner_layers;
     j["planner_heads"] = planner_heads;
+    if (planner_relative_positions > 0) j["planner_relative_positions"] = planner_relative_positions;
   }
   return j.dump();
 }
@@ -55,12 +56,13 @@ Result<PictorMiniConfig> PictorMiniConfig::from_json(const std::string& text) {
     c.planner_dim = j.value("planner_dim", c.planner_dim);
     c.planner_layers = j.value("planner_layers", c.planner_layers);
     c.planner_heads = j.value("planner_heads", c.planner_heads);
+    c.planner_relative_positions = j.value("planner_relative_positions", int64_t(0));
   } catch (const nlohmann::json::exception& e) {
     return corrupt_data(std::string("pictor-mini config: ") + e.what());
   }
   if (c.channels.empty() || c.channels.size() != c.attention.size() || c.image_size <= 0 ||
       c.vocab_size <= 0 || c.patch < 1 || c.layout_mode < 0 || c.layout_mode > 2 || c.layout_dim < 1 ||
-      c.planner_dim < 1 || c.planner_heads < 1 || c.planner_dim % c.planner_heads != 0 || c.image_size % (c.patch << (c.channels.size() - 1)) != 0)
+      c.planner_dim < 1 || c.planner_heads < 1 || c.planner_relative_positions < 0 || c.planner_dim % c.planner_heads != 0 || c.image_size % (c.patch << (c.channels.size() - 1)) != 0)
     return corrupt_data("pictor-mini config has inconsistent sizes");
   return c;
 }

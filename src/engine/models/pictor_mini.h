@@ -46,6 +46,10 @@ struct PictorMiniConfig {
   int64_t planner_dim = 128;
   int64_t planner_layers = 2;  // encoder layers, and as many decoder layers
   int64_t planner_heads = 4;
+  // The planner's encoder adds a learned bias per head and word offset (clipped to ±8) to its
+  // attention scores: word order ("a ring above a triangle" against "a triangle above a ring")
+  // is what relations hinge on, and absolute positions alone left it unlearned (model card). 0 = off.
+  int64_t planner_relative_positions = 0;
 
   std::string to_json() const;
   static Result<PictorMiniConfig> from_json(const std::string& json);

@@ -72,13 +72,15 @@ class AttentionImpl : public nn::Module {
   }
   // x: [N, Lq, dim], kv: [N, Lk, kv_dim], pad: [N, Lk] bool or undefined → [N, Lq, dim].
   // causal: query i sees keys 0..i only (Lq == Lk; the layout planner's decoder).
-  at::Tensor forward(const at::Tensor& x, const at::Tensor& kv, const at::Tensor& pad = {}, bool causal = false) {
+  // score_bias: [H, Lq, Lk] added to the scores (not with causal), or undefined.
+  at::Tensor forward(const at::Tensor& x, const at::Tensor& kv, const at::Tensor& pad = {}, bool causal = false,
+                     const at::Tensor& score_bias = {}) {
     auto split = [&](const at::Tensor& t) {  // [N, L, dim] → [N, H, L, dim/H]
       return t.view({t.size(0), t.size(1), heads_, -1}).transpose(1, 2);
     };
     at::Tensor o;
     if (!causal) {
-      o = attention(split(to_q_(x)), split(to_k_(kv)), split(to_v_(kv)), pad);
+      o = attention(split(to_q_(x)), split(to_k_(kv)), split(to_v_(kv)), pad, score_bias);
     } else {
       auto q = split(to_q_(x)), k = split(to_k_(kv)), v = split(to_v_(kv));
       const int64_t len = q.size(2);
@@ -116,10 +118,10 @@ class TextLayerImpl : public nn::Module {
     norm2_ = register_module("norm2", nn::LayerNorm(nn::LayerNormOptions({dim})));
     ff_ = register_module("ff", FeedForward(dim, 4));
   }
-  // x: [N, L, D], pad: [N, L]
-  at::Tensor forward(at::Tensor x, const at::Tensor& pad) {
+  // x: [N, L, D], pad: [N, L], score_bias: [H, L, L] or undefined
+  at::Tensor forward(at::Tensor x, const at::Tensor& pad, const at::Tensor& score_bias = {}) {
     auto h = norm1_(x);
-    x = x + attn_(h, h, pad);
+    x = x + attn_->forward(h, h, pad, false, score_bias);
     return x + ff_(norm2_(x));
   }
 

@@ -373,12 +373,14 @@ Result<TrainReport> train_pictor_mini(const TrainOptions& opts, const std::atomi
       config->planner_dim = pc->planner_dim;
       config->planner_layers = pc->planner_layers;
       config->planner_heads = pc->planner_heads;
+      config->planner_relative_positions = pc->planner_relative_positions;
       planner_prefix = planner_file->find("ema.planner.head.weight") ? "ema.planner." : "planner.";
       auto step_it = meta.find(planner_prefix == "ema.planner." ? "train.planner_step" : "train.planner_steps");
       ck.planner_step = step_it == meta.end() ? 0 : int64_t(std::atof(step_it->second.c_str()));
     } else if (!origin.file) {
       if (opts.planner_dim > 0) config->planner_dim = opts.planner_dim;
       if (opts.planner_layers > 0) config->planner_layers = opts.planner_layers;
+      if (opts.planner_relative_positions) config->planner_relative_positions = 1;
       if (config->planner_dim % config->planner_heads != 0)
         return invalid_argument("--planner-dim must be a multiple of " + std::to_string(config->planner_heads));
     }

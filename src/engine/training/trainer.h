@@ -28,6 +28,7 @@ struct TrainOptions {
   // A fresh run's planner size (0 = the preset's); ignored when the run continues or takes its
   // planner from planner_from.
   int planner_dim = 0, planner_layers = 0;
+  bool planner_relative_positions = false;  // a fresh run's planner encoder with word-offset biases
   // The layout planner, its size and its training steps, from this pictor-mini file (a shipped
   // file or a run's checkpoint), replacing the run's own: planners are trained on text alone, so
   // one trained apart can be put into a denoiser's run. The planner phase then continues only
