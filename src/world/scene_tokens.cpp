@@ -4,6 +4,8 @@
 #include <cstring>
 #include <tuple>
 
+#include "world/scene_sampler.h"
+
 namespace pictor::world {
 
 namespace {
@@ -86,6 +88,30 @@ std::vector<SceneTokenRange> next_scene_token_ranges(const std::vector<int>& pre
   if (objects == 0) return {kRanges[int(f)]};
   if (objects >= size_t(kMaxSceneObjects)) return {{kSceneTokenEos, 1}};
   return {kRanges[int(f)], {kSceneTokenEos, 1}};
+}
+
+std::array<bool, kPositionBins> separated_y_bins(const std::vector<int>& prefix) {
+  std::array<bool, kPositionBins> all;
+  all.fill(true);
+  const size_t i = prefix.size();
+  if (i < 9 || field_at(i) != SceneTokenField::kY) return all;
+  auto before = decode_scene_tokens(std::vector<int>(prefix.begin(), prefix.end() - 4));
+  if (!before.is_ok() || before->objects.empty()) return all;
+  Object o;
+  set_kind(o, value_of(prefix[i - 4], SceneTokenField::kKind));
+  o.colour = Colour(value_of(prefix[i - 3], SceneTokenField::kColour));
+  o.size = Size(value_of(prefix[i - 2], SceneTokenField::kSize));
+  const float r = size_radius(o.size);
+  o.cx = std::clamp(float((value_of(prefix[i - 1], SceneTokenField::kX) + 0.5) / kPositionBins), r, 1.0f - r);
+  std::array<bool, kPositionBins> ok;
+  bool any = false;
+  for (int bin = 0; bin < kPositionBins; ++bin) {
+    o.cy = std::clamp(float((bin + 0.5) / kPositionBins), r, 1.0f - r);
+    ok[size_t(bin)] = std::all_of(before->objects.begin(), before->objects.end(),
+                                  [&](const Object& p) { return well_separated(o, p); });
+    any |= ok[size_t(bin)];
+  }
+  return any ? ok : all;
 }
 
 Result<Scene> decode_scene_tokens(const std::vector<int>& tokens, Rng* jitter) {

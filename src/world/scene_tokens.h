@@ -6,6 +6,7 @@
 // are the background's ends (TO = FROM for a plain background). Objects are sorted by (kind,
 // colour, size, x, y), an order a caption determines as far as it states them: a model reading
 // "a red circle and a blue square" knows that slot 1 is the circle. No torch here.
+#include <array>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -42,6 +43,12 @@ std::vector<int> encode_scene_tokens(const Scene& scene);
 // after the background, either a KIND (another object) or EOS (when at least one object is
 // there); after four objects only EOS. Empty when the sequence is complete.
 std::vector<SceneTokenRange> next_scene_token_ranges(const std::vector<int>& prefix);
+
+// For a prefix that ends in an object's X token (… KIND COLOUR SIZE X): which Y bins keep that
+// object well separated from the objects before it, at bin centres (world::well_separated: the
+// world's scenes never overlap, so neither may a plan). All true for any other prefix, and when no
+// bin would (the planner then chooses freely).
+std::array<bool, kPositionBins> separated_y_bins(const std::vector<int>& prefix);
 
 // Scene of a complete or truncated token sequence. Bin → centre: the bin's middle, moved by up
 // to a quarter bin with `jitter` when given (so layouts vary below the bin size), then clamped so

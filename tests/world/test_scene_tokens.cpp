@@ -3,6 +3,7 @@
 // are refused.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "world/scene_sampler.h"
@@ -82,6 +83,39 @@ TEST(SceneTokens, BrokenSequencesAreRefused) {
   auto first = next_scene_token_ranges({kSceneTokenBos, g, f, t});
   ASSERT_EQ(first.size(), 1u);
   EXPECT_EQ(first[0].first, kind);
+}
+
+// A plan's Y bins that would overlap an earlier object are ruled out; every bin left keeps the
+// new object well separated, and with nothing to overlap (first object, other fields) all stay.
+TEST(SceneTokens, SeparatedYBinsKeepPlansApart) {
+  Scene scene;
+  scene.objects = {Object{Shape::kCircle, 0, Colour::kRed, Size::kSmall, 0.5f, 0.5f}};
+  std::vector<int> prefix = encode_scene_tokens(scene);
+  prefix.pop_back();  // EOS
+  // A second small circle at the same X bin: the bins around the first one's are not allowed.
+  const std::vector<int> first_object(prefix.end() - 5, prefix.end());
+  prefix.insert(prefix.end(), first_object.begin(), first_object.end() - 1);  // KIND COLOUR SIZE X
+  const auto ok = separated_y_bins(prefix);
+  auto planned = decode_scene_tokens(prefix);  // the first object where the plan puts it
+  ASSERT_TRUE(planned.is_ok());
+  ASSERT_EQ(planned->objects.size(), 1u);
+  int allowed = 0;
+  for (int bin = 0; bin < kPositionBins; ++bin) {
+    if (!ok[size_t(bin)]) continue;
+    ++allowed;
+    Object o = scene.objects[0];
+    o.cy = std::clamp(float((bin + 0.5) / kPositionBins), size_radius(o.size), 1.0f - size_radius(o.size));
+    o.cx = planned->objects[0].cx;
+    EXPECT_TRUE(well_separated(o, planned->objects[0])) << "bin " << bin;
+  }
+  EXPECT_GT(allowed, 0);
+  EXPECT_LT(allowed, kPositionBins);
+  EXPECT_FALSE(ok[size_t(position_bin(0.5f))]);
+  // Elsewhere in the grammar nothing is ruled out.
+  std::vector<int> at_x(prefix.begin(), prefix.end() - 1);
+  for (bool b : separated_y_bins(at_x)) EXPECT_TRUE(b);
+  const std::vector<int> first_y(prefix.begin(), prefix.begin() + 8);
+  for (bool b : separated_y_bins(first_y)) EXPECT_TRUE(b);
 }
 
 }  // namespace
