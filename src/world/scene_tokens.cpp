@@ -90,26 +90,43 @@ std::vector<SceneTokenRange> next_scene_token_ranges(const std::vector<int>& pre
   return {kRanges[int(f)], {kSceneTokenEos, 1}};
 }
 
-std::array<bool, kPositionBins> separated_y_bins(const std::vector<int>& prefix) {
+std::array<bool, kPositionBins> separated_position_bins(const std::vector<int>& prefix) {
   std::array<bool, kPositionBins> all;
   all.fill(true);
   const size_t i = prefix.size();
-  if (i < 9 || field_at(i) != SceneTokenField::kY) return all;
-  auto before = decode_scene_tokens(std::vector<int>(prefix.begin(), prefix.end() - 4));
+  if (i < 8) return all;
+  const SceneTokenField f = field_at(i);
+  if (f != SceneTokenField::kX && f != SceneTokenField::kY) return all;
+  const size_t object_start = f == SceneTokenField::kX ? i - 3 : i - 4;  // index of the KIND token
+  auto before = decode_scene_tokens(std::vector<int>(prefix.begin(), prefix.begin() + long(object_start)));
   if (!before.is_ok() || before->objects.empty()) return all;
   Object o;
-  set_kind(o, value_of(prefix[i - 4], SceneTokenField::kKind));
-  o.colour = Colour(value_of(prefix[i - 3], SceneTokenField::kColour));
-  o.size = Size(value_of(prefix[i - 2], SceneTokenField::kSize));
+  set_kind(o, value_of(prefix[object_start], SceneTokenField::kKind));
+  o.colour = Colour(value_of(prefix[object_start + 1], SceneTokenField::kColour));
+  o.size = Size(value_of(prefix[object_start + 2], SceneTokenField::kSize));
   const float r = size_radius(o.size);
-  o.cx = std::clamp(float((value_of(prefix[i - 1], SceneTokenField::kX) + 0.5) / kPositionBins), r, 1.0f - r);
+  auto at = [&](int bin) { return std::clamp(float((bin + 0.5) / kPositionBins), r, 1.0f - r); };
+  auto apart = [&] {
+    return std::all_of(before->objects.begin(), before->objects.end(),
+                       [&](const Object& p) { return well_separated(o, p); });
+  };
   std::array<bool, kPositionBins> ok;
   bool any = false;
   for (int bin = 0; bin < kPositionBins; ++bin) {
-    o.cy = std::clamp(float((bin + 0.5) / kPositionBins), r, 1.0f - r);
-    ok[size_t(bin)] = std::all_of(before->objects.begin(), before->objects.end(),
-                                  [&](const Object& p) { return well_separated(o, p); });
-    any |= ok[size_t(bin)];
+    bool fine = false;
+    if (f == SceneTokenField::kY) {
+      o.cx = at(value_of(prefix[i - 1], SceneTokenField::kX));
+      o.cy = at(bin);
+      fine = apart();
+    } else {
+      o.cx = at(bin);
+      for (int y = 0; y < kPositionBins && !fine; ++y) {
+        o.cy = at(y);
+        fine = apart();
+      }
+    }
+    ok[size_t(bin)] = fine;
+    any |= fine;
   }
   return any ? ok : all;
 }

@@ -44,11 +44,12 @@ std::vector<int> encode_scene_tokens(const Scene& scene);
 // there); after four objects only EOS. Empty when the sequence is complete.
 std::vector<SceneTokenRange> next_scene_token_ranges(const std::vector<int>& prefix);
 
-// For a prefix that ends in an object's X token (… KIND COLOUR SIZE X): which Y bins keep that
-// object well separated from the objects before it, at bin centres (world::well_separated: the
-// world's scenes never overlap, so neither may a plan). All true for any other prefix, and when no
-// bin would (the planner then chooses freely).
-std::array<bool, kPositionBins> separated_y_bins(const std::vector<int>& prefix);
+// For a prefix that ends in an object's SIZE token (next: X) or X token (next: Y): which bins of
+// the next field keep that object well separated from the objects before it, at bin centres
+// (world::well_separated: the world's scenes never overlap, so neither may a plan). An X bin is
+// allowed when some Y bin then is. All true for any other prefix, and when no bin would (the
+// planner then chooses freely).
+std::array<bool, kPositionBins> separated_position_bins(const std::vector<int>& prefix);
 
 // Scene of a complete or truncated token sequence. Bin → centre: the bin's middle, moved by up
 // to a quarter bin with `jitter` when given (so layouts vary below the bin size), then clamped so

@@ -87,7 +87,7 @@ TEST(SceneTokens, BrokenSequencesAreRefused) {
 
 // A plan's Y bins that would overlap an earlier object are ruled out; every bin left keeps the
 // new object well separated, and with nothing to overlap (first object, other fields) all stay.
-TEST(SceneTokens, SeparatedYBinsKeepPlansApart) {
+TEST(SceneTokens, SeparatedPositionBinsKeepPlansApart) {
   Scene scene;
   scene.objects = {Object{Shape::kCircle, 0, Colour::kRed, Size::kSmall, 0.5f, 0.5f}};
   std::vector<int> prefix = encode_scene_tokens(scene);
@@ -95,7 +95,7 @@ TEST(SceneTokens, SeparatedYBinsKeepPlansApart) {
   // A second small circle at the same X bin: the bins around the first one's are not allowed.
   const std::vector<int> first_object(prefix.end() - 5, prefix.end());
   prefix.insert(prefix.end(), first_object.begin(), first_object.end() - 1);  // KIND COLOUR SIZE X
-  const auto ok = separated_y_bins(prefix);
+  const auto ok = separated_position_bins(prefix);
   auto planned = decode_scene_tokens(prefix);  // the first object where the plan puts it
   ASSERT_TRUE(planned.is_ok());
   ASSERT_EQ(planned->objects.size(), 1u);
@@ -111,11 +111,41 @@ TEST(SceneTokens, SeparatedYBinsKeepPlansApart) {
   EXPECT_GT(allowed, 0);
   EXPECT_LT(allowed, kPositionBins);
   EXPECT_FALSE(ok[size_t(position_bin(0.5f))]);
+  // X bins: the plan seen in the README prompt's seed 7 put a medium square at x bin 4 between
+  // two medium circles at (0.27, 0.22) and (0.53, 0.72), where no Y bin is free: that X bin is
+  // ruled out, and every X bin left has a free Y bin.
+  Scene two;
+  two.objects = {Object{Shape::kCircle, 0, Colour::kRed, Size::kMedium, 0.27f, 0.22f},
+                 Object{Shape::kCircle, 0, Colour::kRed, Size::kMedium, 0.53f, 0.72f}};
+  std::vector<int> boxed = encode_scene_tokens(two);
+  boxed.pop_back();
+  Object square{Shape::kSquare, 0, Colour::kBlue, Size::kMedium, 0.5f, 0.5f};
+  Scene just_square;
+  just_square.objects = {square};
+  const auto sq = encode_scene_tokens(just_square);
+  boxed.insert(boxed.end(), sq.begin() + 4, sq.begin() + 7);  // KIND COLOUR SIZE of the square
+  const auto x_ok = separated_position_bins(boxed);
+  EXPECT_FALSE(x_ok[4]);
+  int x_allowed = 0;
+  for (int bin = 0; bin < kPositionBins; ++bin) {
+    if (!x_ok[size_t(bin)]) continue;
+    ++x_allowed;
+    std::vector<int> with_x = boxed;
+    with_x.push_back(scene_token_range(SceneTokenField::kX).first + bin);
+    const auto y = separated_position_bins(with_x);
+    int free_y = 0;
+    for (bool b : y) free_y += b;
+    EXPECT_GT(free_y, 0);
+    EXPECT_LT(free_y, kPositionBins) << "x bin " << bin << ": some Y bins overlap a circle";
+  }
+  EXPECT_GT(x_allowed, 0);
   // Elsewhere in the grammar nothing is ruled out.
-  std::vector<int> at_x(prefix.begin(), prefix.end() - 1);
-  for (bool b : separated_y_bins(at_x)) EXPECT_TRUE(b);
+  std::vector<int> at_size(prefix.begin(), prefix.end() - 2);
+  for (bool b : separated_position_bins(at_size)) EXPECT_TRUE(b);
   const std::vector<int> first_y(prefix.begin(), prefix.begin() + 8);
-  for (bool b : separated_y_bins(first_y)) EXPECT_TRUE(b);
+  for (bool b : separated_position_bins(first_y)) EXPECT_TRUE(b);
+  const std::vector<int> first_x(prefix.begin(), prefix.begin() + 7);
+  for (bool b : separated_position_bins(first_x)) EXPECT_TRUE(b);
 }
 
 }  // namespace

@@ -127,15 +127,17 @@ std::vector<world::Scene> LayoutPlannerImpl::sample(const at::Tensor& ids, std::
         done[size_t(r)] = true;
         continue;
       }
-      // Softmax over the allowed tokens only, then one uniform draw. A Y position that would
+      // Softmax over the allowed tokens only, then one uniform draw. A position that would
       // overlap an object already planned is not allowed (world scenes never overlap).
       auto row = logits[r];
       double* l = row.data_ptr<double>();
-      const auto y_ok = world::separated_y_bins(seq);
+      const int x_first = world::scene_token_range(world::SceneTokenField::kX).first;
       const int y_first = world::scene_token_range(world::SceneTokenField::kY).first;
-      if (ranges.size() == 1 && ranges[0].first == y_first)
+      if (ranges.size() == 1 && (ranges[0].first == x_first || ranges[0].first == y_first)) {
+        const auto ok = world::separated_position_bins(seq);
         for (int b = 0; b < world::kPositionBins; ++b)
-          if (!y_ok[size_t(b)]) l[y_first + b] = -1e300;
+          if (!ok[size_t(b)]) l[ranges[0].first + b] = -1e300;
+      }
       double top = -1e300;
       for (const auto& rg : ranges)
         for (int t = rg.first; t < rg.first + rg.count; ++t) top = std::max(top, l[t]);
