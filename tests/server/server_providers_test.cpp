@@ -429,8 +429,13 @@ TEST_F(Providers, LatencyRoutingConcurrencySpillOverAndCancel) {
   f["catalog"][kModel].erase("routing");
   ASSERT_TRUE(start(f)) << gateway_.last_error();
   g_up->alpha_proxy->set(Mode::kSlow, 1500);
+  const int alpha_before = g_up->alpha_proxy->requests.load();
   auto first = std::async(std::launch::async, [&] { return served_by(post("/v1/images/generations", gen())); });
-  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  // Until the first request reaches alpha (it holds alpha's one slot from then on): a fixed sleep
+  // lost this race on a loaded machine (tests run two at a time).
+  for (int i = 0; i < 500 && g_up->alpha_proxy->requests.load() == alpha_before; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  ASSERT_GT(g_up->alpha_proxy->requests.load(), alpha_before);
   EXPECT_EQ(served_by(post("/v1/images/generations", gen())), "beta");
   EXPECT_EQ(first.get(), "alpha");
 }
