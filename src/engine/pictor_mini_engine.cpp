@@ -43,6 +43,9 @@ class PictorMiniEngine final : public Engine {
     guidance_ = metadata_double(file_.metadata, "pictor.guidance", 4.0);
     shift_ = metadata_double(file_.metadata, "pictor.shift", 1.0);
     guidance_max_t_ = metadata_double(file_.metadata, "pictor.guidance_max_t", 1.0);
+    // A temperature must be positive; anything else in a file's metadata means the planner's own 1.
+    plan_position_temperature_ = metadata_double(file_.metadata, "pictor.plan_position_temperature", 1.0);
+    if (!(plan_position_temperature_ > 0 && plan_position_temperature_ <= 100)) plan_position_temperature_ = 1.0;
   }
 
   const ModelInfo& info() const override { return info_; }
@@ -103,7 +106,7 @@ class PictorMiniEngine final : public Engine {
     const bool grounded = file_.model->config().layout_mode > 0;
     auto plan_image = [&](int i) {
       std::vector<Rng> rngs = {Rng(req.seed, 0x1a7000ull + uint64_t(i))};
-      return file_.model->planner()->sample(ids.slice(0, 0, 1), rngs)[0];
+      return file_.model->planner()->sample(ids.slice(0, 0, 1), rngs, plan_position_temperature_)[0];
     };
     if (req.plan_only) {
       if (!grounded) return invalid_argument("plan_only: this pictor-mini has no layout planner (--design text)");
@@ -217,7 +220,7 @@ class PictorMiniEngine final : public Engine {
   ModelInfo info_;
   WordTokenizer tokenizer_;
   int steps_[3];
-  double guidance_, shift_, guidance_max_t_;
+  double guidance_, shift_, guidance_max_t_, plan_position_temperature_;
 };
 
 }  // namespace

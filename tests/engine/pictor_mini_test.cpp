@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <set>
 
 #include "engine/device.h"
 #include "engine/engine.h"
@@ -15,6 +16,7 @@
 #include "engine/samplers/flow_euler.h"
 #include "engine/tokenizers/word_tokenizer.h"
 #include "engine/weights/safetensors.h"
+#include "world/scene_tokens.h"
 
 namespace pictor::engine {
 namespace {
@@ -144,6 +146,75 @@ TEST(PictorMini, PlannerRelativePositionsRoundTripAndReadWordOrder) {
   PictorMiniConfig old_config = c;
   old_config.planner_relative_positions = 0;
   EXPECT_EQ(old_config.to_json().find("planner_relative_positions"), std::string::npos);
+}
+
+// The planner's position temperature reaches only an object's centre: with every other token made
+// certain (its logits scaled far up) and the centres left uncertain, plans of one caption vary in
+// their bins with the seed at temperature 1 and all agree at a temperature near 0.
+TEST(PictorMini, PlannerPositionTemperatureSharpensOnlyTheCentres) {
+  torch::manual_seed(3);
+  PictorMiniConfig c = tiny_config();
+  c.layout_mode = 2;
+  c.planner_dim = 16;
+  c.planner_heads = 2;
+  c.planner_layers = 1;
+  PictorMini model(c);
+  auto& planner = model->planner();
+  torch::NoGradGuard g;
+  const auto x = world::scene_token_range(world::SceneTokenField::kX);
+  const auto y = world::scene_token_range(world::SceneTokenField::kY);
+  for (auto& item : planner->named_parameters()) {
+    if (item.key() != "head.weight" && item.key() != "head.bias") continue;
+    auto& w = item.value();
+    for (int64_t t = 0; t < w.size(0); ++t) {
+      const bool centre = (t >= x.first && t < x.first + x.count) || (t >= y.first && t < y.first + y.count);
+      if (!centre) w[t].mul_(1000.0);
+    }
+  }
+  auto ids = torch::tensor({5, 6, 7, 0, 0, 0, 0, 0, 0, 0, 0, 0}, torch::kLong).view({1, 12});
+  // A plan as its background and the set of its objects' tokens (objects of equal bins may come in
+  // either order: the scene sorts them by their jittered centres).
+  auto plan_key = [](const world::Scene& scene) {
+    const auto t = world::encode_scene_tokens(scene);
+    std::multiset<std::vector<int>> objects;
+    for (size_t i = 4; i + 5 <= t.size(); i += 5) objects.insert(std::vector<int>(t.begin() + long(i), t.begin() + long(i) + 5));
+    return std::make_pair(std::vector<int>(t.begin(), t.begin() + 4), objects);
+  };
+  auto distinct_plans = [&](double temperature) {
+    std::set<decltype(plan_key(world::Scene{}))> plans;
+    for (uint64_t seed = 0; seed < 16; ++seed) {
+      std::vector<Rng> rngs = {Rng(seed, 1)};
+      plans.insert(plan_key(planner->sample(ids, rngs, temperature).at(0)));
+    }
+    return plans.size();
+  };
+  EXPECT_GT(distinct_plans(1.0), 1u) << "at temperature 1 the centres vary with the seed";
+  EXPECT_EQ(distinct_plans(1e-4), 1u) << "near 0 every plan takes the likeliest centres";
+
+  // The file's pictor.plan_position_temperature reaches generation's plans; a value that is no
+  // temperature (0) means 1.
+  std::vector<std::string> vocab(17, "w");
+  for (size_t i = 0; i < vocab.size(); ++i) vocab[i] = "word" + std::to_string(i);
+  auto engine_plans = [&](const char* temperature) {
+    const std::string path = temp_path(std::string("plan-t-") + temperature + ".safetensors");
+    std::map<std::string, std::string> meta;
+    if (*temperature) meta["pictor.plan_position_temperature"] = temperature;
+    EXPECT_TRUE(save_pictor_mini(model, vocab, meta, torch::kFloat, path).is_ok());
+    auto engine = Engine::load(path, LoadOptions{1, "fp32"});
+    EXPECT_TRUE(engine.is_ok()) << engine.status().message();
+    GenerateRequest req;
+    req.prompt = "word3 word5 word6";
+    req.n = 10;
+    req.plan_only = true;
+    auto out = (*engine)->generate(req);
+    EXPECT_TRUE(out.is_ok()) << out.status().message();
+    std::set<decltype(plan_key(world::Scene{}))> plans;
+    for (const auto& scene : out->layouts) plans.insert(plan_key(scene));
+    return plans.size();
+  };
+  EXPECT_EQ(engine_plans("0.0001"), 1u);
+  EXPECT_GT(engine_plans(""), 1u);
+  EXPECT_GT(engine_plans("0"), 1u);
 }
 
 // pictor.guidance_max_t: steps at t above it use the conditional prediction alone. With two steps

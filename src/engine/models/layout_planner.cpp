@@ -105,7 +105,7 @@ std::pair<at::Tensor, double> LayoutPlannerImpl::loss(const at::Tensor& ids, con
   return {loss, acc};
 }
 
-std::vector<world::Scene> LayoutPlannerImpl::sample(const at::Tensor& ids, std::vector<Rng>& rngs) {
+std::vector<world::Scene> LayoutPlannerImpl::sample(const at::Tensor& ids, std::vector<Rng>& rngs, double position_temperature) {
   const int64_t n = ids.size(0);
   auto memory = encode(ids);
   auto pad = ids.eq(0);
@@ -136,7 +136,7 @@ std::vector<world::Scene> LayoutPlannerImpl::sample(const at::Tensor& ids, std::
       if (ranges.size() == 1 && (ranges[0].first == x_first || ranges[0].first == y_first)) {
         const auto ok = world::separated_position_bins(seq);
         for (int b = 0; b < world::kPositionBins; ++b)
-          if (!ok[size_t(b)]) l[ranges[0].first + b] = -1e300;
+          l[ranges[0].first + b] = ok[size_t(b)] ? l[ranges[0].first + b] / position_temperature : -1e300;
       }
       double top = -1e300;
       for (const auto& rg : ranges)

@@ -32,8 +32,11 @@ class LayoutPlannerImpl : public torch::nn::Module {
   // Cross-entropy of the next token over non-padding targets, and the share predicted exactly.
   // ids: [N, L], targets: [N, T] (BOS … EOS, 0-padded) → {loss, accuracy}
   std::pair<at::Tensor, double> loss(const at::Tensor& ids, const at::Tensor& targets);
-  // One layout per caption row of ids [N, L] (pad = id 0), drawn with rngs[i] (temperature 1).
-  std::vector<world::Scene> sample(const at::Tensor& ids, std::vector<Rng>& rngs);
+  // One layout per caption row of ids [N, L] (pad = id 0), drawn with rngs[i]. Every token is
+  // drawn at temperature 1 but an object's centre (X and Y bins), drawn at position_temperature:
+  // below 1 it keeps to the places the planner is surest of (where a relation puts an object)
+  // while what a caption leaves open still varies.
+  std::vector<world::Scene> sample(const at::Tensor& ids, std::vector<Rng>& rngs, double position_temperature = 1.0);
 
  private:
   torch::nn::Embedding word_embedding_{nullptr}, token_embedding_{nullptr};
