@@ -27,19 +27,18 @@ auto stated_key(const Object& o, const ObjectMention& m) {
                          m.size ? int(o.size) : -1);
 }
 
-// Whether "the <stated attributes>" picks out object i alone: no other object agrees with it on
-// every attribute i's mention states.
+// Whether "the <attributes m states of a>" also fits b: the same kind, and b agrees with a on
+// every attribute m states.
+bool named_alike(const Object& a, const ObjectMention& m, const Object& b) {
+  if (a.shape != b.shape || a.glyph != b.glyph) return false;
+  if (m.colour && a.colour != b.colour) return false;
+  return !(m.size && a.size != b.size);
+}
+
+// Whether "the <stated attributes>" picks out object i alone: no other object is named alike.
 bool uniquely_named(const SceneSpec& spec, size_t i) {
-  const Object& a = spec.scene.objects[i];
-  const ObjectMention& m = spec.mention[i];
-  for (size_t j = 0; j < spec.scene.objects.size(); ++j) {
-    if (j == i) continue;
-    const Object& b = spec.scene.objects[j];
-    if (a.shape != b.shape || a.glyph != b.glyph) continue;
-    if (m.colour && a.colour != b.colour) continue;
-    if (m.size && a.size != b.size) continue;
-    return false;
-  }
+  for (size_t j = 0; j < spec.scene.objects.size(); ++j)
+    if (j != i && named_alike(spec.scene.objects[i], spec.mention[i], spec.scene.objects[j])) return false;
   return true;
 }
 
@@ -51,9 +50,7 @@ std::vector<int> named_group(const SceneSpec& spec, size_t i) {
   std::vector<int> group;
   for (size_t j = 0; j < spec.scene.objects.size(); ++j) {
     const Object& b = spec.scene.objects[j];
-    if (a.shape != b.shape || a.glyph != b.glyph) continue;
-    if (m.colour && a.colour != b.colour) continue;
-    if (m.size && a.size != b.size) continue;
+    if (!named_alike(a, m, b)) continue;
     if (stated_key(b, spec.mention[j]) != stated_key(a, m) || spec.mention[j].region) return {};
     group.push_back(int(j));
   }
