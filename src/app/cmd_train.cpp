@@ -54,6 +54,10 @@ Command add_train_command(CLI::App& root) {
                   "take the layout planner (size, weights, steps) from this pictor-mini file or run checkpoint instead of\n"
                   "the run's own: a planner trained apart (text only) put into a denoiser's run")
       ->check(CLI::ExistingFile);
+  cmd->add_option("--planner-relations", o->planner_relation_probability,
+                  "layout planner captions: chance that a scene of two or more objects states a relation\n"
+                  "(the denoiser's captions keep 0.45; relations are what planners learn last)")
+      ->check(CLI::Range(0.0, 1.0))->capture_default_str();
   cmd->add_option("--planner-batch", o->planner_batch, "layout planner batch size")->check(CLI::Range(1, 65536))->capture_default_str();
   cmd->add_option("--steps", o->steps, "total optimizer steps (a resumed run continues up to this)")->capture_default_str();
   cmd->add_option("--hours", o->max_hours, "stop after this many hours (0 = no limit)")->capture_default_str();

@@ -46,6 +46,9 @@ class PictorMiniEngine final : public Engine {
     // A temperature must be positive; anything else in a file's metadata means the planner's own 1.
     plan_position_temperature_ = metadata_double(file_.metadata, "pictor.plan_position_temperature", 1.0);
     if (!(plan_position_temperature_ > 0 && plan_position_temperature_ <= 100)) plan_position_temperature_ = 1.0;
+    // Drafts per plan (importance resampling, layout_planner.h); 1 to 64, else 1.
+    plan_candidates_ = metadata_int(file_.metadata, "pictor.plan_candidates", 1);
+    if (plan_candidates_ < 1 || plan_candidates_ > 64) plan_candidates_ = 1;
   }
 
   const ModelInfo& info() const override { return info_; }
@@ -106,7 +109,7 @@ class PictorMiniEngine final : public Engine {
     const bool grounded = file_.model->config().layout_mode > 0;
     auto plan_image = [&](int i) {
       std::vector<Rng> rngs = {Rng(req.seed, 0x1a7000ull + uint64_t(i))};
-      return file_.model->planner()->sample(ids.slice(0, 0, 1), rngs, plan_position_temperature_)[0];
+      return file_.model->planner()->sample(ids.slice(0, 0, 1), rngs, plan_position_temperature_, plan_candidates_)[0];
     };
     if (req.plan_only) {
       if (!grounded) return invalid_argument("plan_only: this pictor-mini has no layout planner (--design text)");
@@ -221,6 +224,7 @@ class PictorMiniEngine final : public Engine {
   WordTokenizer tokenizer_;
   int steps_[3];
   double guidance_, shift_, guidance_max_t_, plan_position_temperature_;
+  int plan_candidates_ = 1;
 };
 
 }  // namespace

@@ -102,7 +102,9 @@ int estimated_words(const SceneSpec& spec) {
 
 }  // namespace
 
-SceneSpec make_spec(const Scene& scene, Rng& rng) {
+SceneSpec make_spec(const Scene& scene, Rng& rng) { return make_spec(scene, rng, 0.45); }
+
+SceneSpec make_spec(const Scene& scene, Rng& rng, double relation_probability) {
   SceneSpec spec;
   spec.scene = scene;
   spec.scene.unrecognised = 0;
@@ -131,7 +133,7 @@ SceneSpec make_spec(const Scene& scene, Rng& rng) {
       spec.mention[i].region = true;
   }
   // Relations: between objects that "the ..." names unambiguously, only when clearly true.
-  if (n >= 2 && rng.chance(0.45)) {
+  if (n >= 2 && rng.chance(relation_probability)) {
     const int wanted = n <= 3 && rng.chance(0.15) ? 2 : 1;
     for (int attempt = 0; attempt < 8 && int(spec.relations.size()) < wanted; ++attempt) {
       int a = rng.below(int(n)), b = rng.below(int(n) - 1);

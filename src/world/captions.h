@@ -23,6 +23,9 @@ namespace pictor::world {
 // clear margin, see relation_clear), the total count, the background. Objects of the same kind
 // (shape, glyph, colour) share their colour/size mentions so that groups read "three red stars".
 SceneSpec make_spec(const Scene& scene, Rng& rng);
+// The same with the chance that a scene of two or more objects gets a relation attempt set
+// (make_spec's own: 0.45); the draws from rng are the same for any value.
+SceneSpec make_spec(const Scene& scene, Rng& rng, double relation_probability);
 
 // English for `spec`, drawn from many templates and paraphrases. States exactly the spec's facts:
 // every object (merged into counted groups where the stated attributes are identical), colour if

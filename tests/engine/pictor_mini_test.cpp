@@ -191,14 +191,15 @@ TEST(PictorMini, PlannerPositionTemperatureSharpensOnlyTheCentres) {
   EXPECT_GT(distinct_plans(1.0), 1u) << "at temperature 1 the centres vary with the seed";
   EXPECT_EQ(distinct_plans(1e-4), 1u) << "near 0 every plan takes the likeliest centres";
 
-  // The file's pictor.plan_position_temperature reaches generation's plans; a value that is no
-  // temperature (0) means 1.
+  // The file's pictor.plan_position_temperature and pictor.plan_candidates reach generation's
+  // plans; a value that is no temperature (0) or no count (0, 1000) means the default.
   std::vector<std::string> vocab(17, "w");
   for (size_t i = 0; i < vocab.size(); ++i) vocab[i] = "word" + std::to_string(i);
-  auto engine_plans = [&](const char* temperature) {
-    const std::string path = temp_path(std::string("plan-t-") + temperature + ".safetensors");
+  int files = 0;
+  auto engine_plans = [&](const char* key, const char* value) {
+    const std::string path = temp_path("plan-meta-" + std::to_string(files++) + ".safetensors");
     std::map<std::string, std::string> meta;
-    if (*temperature) meta["pictor.plan_position_temperature"] = temperature;
+    if (*key) meta[key] = value;
     EXPECT_TRUE(save_pictor_mini(model, vocab, meta, torch::kFloat, path).is_ok());
     auto engine = Engine::load(path, LoadOptions{1, "fp32"});
     EXPECT_TRUE(engine.is_ok()) << engine.status().message();
@@ -208,13 +209,20 @@ TEST(PictorMini, PlannerPositionTemperatureSharpensOnlyTheCentres) {
     req.plan_only = true;
     auto out = (*engine)->generate(req);
     EXPECT_TRUE(out.is_ok()) << out.status().message();
-    std::set<decltype(plan_key(world::Scene{}))> plans;
-    for (const auto& scene : out->layouts) plans.insert(plan_key(scene));
-    return plans.size();
+    std::vector<decltype(plan_key(world::Scene{}))> plans;
+    for (const auto& scene : out->layouts) plans.push_back(plan_key(scene));
+    return plans;
   };
-  EXPECT_EQ(engine_plans("0.0001"), 1u);
-  EXPECT_GT(engine_plans(""), 1u);
-  EXPECT_GT(engine_plans("0"), 1u);
+  const auto plain = engine_plans("", "");
+  EXPECT_GT(std::set(plain.begin(), plain.end()).size(), 1u);
+  const auto sharp = engine_plans("pictor.plan_position_temperature", "0.0001");
+  EXPECT_EQ(std::set(sharp.begin(), sharp.end()).size(), 1u);
+  EXPECT_EQ(engine_plans("pictor.plan_position_temperature", "0"), plain);
+  const auto resampled = engine_plans("pictor.plan_candidates", "8");
+  EXPECT_NE(resampled, plain) << "eight drafts per plan draw other plans";
+  EXPECT_EQ(engine_plans("pictor.plan_candidates", "8"), resampled) << "and the same ones for the same seeds";
+  EXPECT_EQ(engine_plans("pictor.plan_candidates", "0"), plain);
+  EXPECT_EQ(engine_plans("pictor.plan_candidates", "1000"), plain);
 }
 
 // pictor.guidance_max_t: steps at t above it use the conditional prediction alone. With two steps

@@ -291,5 +291,23 @@ TEST(WorldCaptions, GroupRelationsNameEveryMemberOnce) {
   EXPECT_GT(woven, 5);
 }
 
+// make_spec's relation probability: the default overload is 0.45 (same facts, same draws after),
+// and a higher chance states relations in more scenes.
+TEST(WorldCaptions, RelationProbabilityMovesOnlyHowOftenRelationsAreStated) {
+  SamplerOptions opts;
+  int with_default = 0, with_high = 0;
+  for (uint64_t seed = 0; seed < 400; ++seed) {
+    Rng scene_rng(seed, 3);
+    const Scene scene = sample_scene(scene_rng, opts);
+    Rng a(seed, 9), b(seed, 9), c(seed, 9);
+    const SceneSpec plain = make_spec(scene, a), same = make_spec(scene, b, 0.45), high = make_spec(scene, c, 0.95);
+    ASSERT_EQ(caption(plain, a), caption(same, b)) << "seed " << seed;
+    with_default += !plain.relations.empty();
+    with_high += !high.relations.empty();
+    for (const auto& f : high.relations) EXPECT_NE(f.a, f.b);
+  }
+  EXPECT_GT(with_high, with_default * 3 / 2) << with_default << " vs " << with_high;
+}
+
 }  // namespace
 }  // namespace pictor::world

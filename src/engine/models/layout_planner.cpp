@@ -2,6 +2,7 @@
 
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "engine/models/pictor_mini.h"
@@ -105,22 +106,26 @@ std::pair<at::Tensor, double> LayoutPlannerImpl::loss(const at::Tensor& ids, con
   return {loss, acc};
 }
 
-std::vector<world::Scene> LayoutPlannerImpl::sample(const at::Tensor& ids, std::vector<Rng>& rngs, double position_temperature) {
+std::vector<LayoutPlannerImpl::Draft> LayoutPlannerImpl::draw(const at::Tensor& ids, std::vector<Rng>& rngs,
+                                                             double position_temperature) {
   const int64_t n = ids.size(0);
   auto memory = encode(ids);
   auto pad = ids.eq(0);
-  std::vector<std::vector<int>> seqs(size_t(n), std::vector<int>{world::kSceneTokenBos});
+  std::vector<Draft> drafts(static_cast<size_t>(n));
+  for (auto& d : drafts) d.tokens = {world::kSceneTokenBos};
   std::vector<bool> done(size_t(n), false);
+  const int x_first = world::scene_token_range(world::SceneTokenField::kX).first;
+  const int y_first = world::scene_token_range(world::SceneTokenField::kY).first;
   for (int step = 1; step < world::kMaxSceneTokens; ++step) {
     // Every row has the same length until it ends; finished rows repeat EOS (ignored).
     auto tokens = torch::empty({n, step}, torch::kLong);
     for (int64_t r = 0; r < n; ++r)
       for (int j = 0; j < step; ++j)
-        tokens[r][j] = j < int(seqs[size_t(r)].size()) ? seqs[size_t(r)][size_t(j)] : world::kSceneTokenEos;
+        tokens[r][j] = j < int(drafts[size_t(r)].tokens.size()) ? drafts[size_t(r)].tokens[size_t(j)] : world::kSceneTokenEos;
     auto logits = decode(memory, pad, tokens.to(memory.device())).select(1, step - 1).to(torch::kCPU, torch::kDouble);
     bool all_done = true;
     for (int64_t r = 0; r < n; ++r) {
-      auto& seq = seqs[size_t(r)];
+      auto& seq = drafts[size_t(r)].tokens;
       if (done[size_t(r)]) continue;
       const auto ranges = world::next_scene_token_ranges(seq);
       if (ranges.empty()) {
@@ -128,15 +133,25 @@ std::vector<world::Scene> LayoutPlannerImpl::sample(const at::Tensor& ids, std::
         continue;
       }
       // Softmax over the allowed tokens only, then one uniform draw. A position that would
-      // overlap an object already planned is not allowed (world scenes never overlap).
+      // overlap an object already planned is not allowed (world scenes never overlap); the share
+      // of the model's probability left on the allowed bins is the draft's weight.
       auto row = logits[r];
       double* l = row.data_ptr<double>();
-      const int x_first = world::scene_token_range(world::SceneTokenField::kX).first;
-      const int y_first = world::scene_token_range(world::SceneTokenField::kY).first;
       if (ranges.size() == 1 && (ranges[0].first == x_first || ranges[0].first == y_first)) {
         const auto ok = world::separated_position_bins(seq);
-        for (int b = 0; b < world::kPositionBins; ++b)
-          l[ranges[0].first + b] = ok[size_t(b)] ? l[ranges[0].first + b] / position_temperature : -1e300;
+        double top = -1e300;
+        for (int b = 0; b < world::kPositionBins; ++b) {
+          l[ranges[0].first + b] /= position_temperature;
+          top = std::max(top, l[ranges[0].first + b]);
+        }
+        double all = 0, allowed = 0;
+        for (int b = 0; b < world::kPositionBins; ++b) {
+          const double e = std::exp(l[ranges[0].first + b] - top);
+          all += e;
+          if (ok[size_t(b)]) allowed += e;
+          else l[ranges[0].first + b] = -1e300;
+        }
+        drafts[size_t(r)].log_weight += std::log(std::max(allowed / all, 1e-300));
       }
       double top = -1e300;
       for (const auto& rg : ranges)
@@ -164,10 +179,47 @@ std::vector<world::Scene> LayoutPlannerImpl::sample(const at::Tensor& ids, std::
     }
     if (all_done) break;
   }
+  return drafts;
+}
+
+std::vector<world::Scene> LayoutPlannerImpl::sample(const at::Tensor& ids, std::vector<Rng>& rngs, double position_temperature,
+                                                    int candidates) {
+  const int64_t n = ids.size(0);
   std::vector<world::Scene> out;
+  auto scene_of = [](const std::vector<int>& tokens, Rng& rng) {
+    auto scene = world::decode_scene_tokens(tokens, &rng);
+    return scene.is_ok() ? *scene : world::Scene{};
+  };
+  if (candidates <= 1) {
+    const auto drafts = draw(ids, rngs, position_temperature);
+    for (int64_t r = 0; r < n; ++r) out.push_back(scene_of(drafts[size_t(r)].tokens, rngs[size_t(r)]));
+    return out;
+  }
+  // Importance resampling: the overlap rule bends the planner's distribution (a first object put
+  // where the second no longer fits where the caption says forces the second elsewhere); drawing
+  // k drafts and keeping one with probability ∝ its weight (the product of the shares the rule
+  // left) samples, as k grows, the planner's own distribution restricted to non-overlapping plans.
+  std::vector<Rng> draft_rngs;
   for (int64_t r = 0; r < n; ++r) {
-    auto scene = world::decode_scene_tokens(seqs[size_t(r)], &rngs[size_t(r)]);
-    out.push_back(scene.is_ok() ? *scene : world::Scene{});
+    const uint64_t seed = rngs[size_t(r)].next_u64();
+    for (int c = 0; c < candidates; ++c) draft_rngs.emplace_back(seed, uint64_t(c));
+  }
+  const auto drafts = draw(ids.repeat_interleave(candidates, 0), draft_rngs, position_temperature);
+  for (int64_t r = 0; r < n; ++r) {
+    const size_t first = size_t(r) * size_t(candidates);
+    double top = -1e300;
+    for (int c = 0; c < candidates; ++c) top = std::max(top, drafts[first + size_t(c)].log_weight);
+    std::vector<double> w(static_cast<size_t>(candidates));
+    double total = 0;
+    for (int c = 0; c < candidates; ++c) total += w[size_t(c)] = std::exp(drafts[first + size_t(c)].log_weight - top);
+    double u = rngs[size_t(r)].uniform() * total;
+    size_t pick = first + size_t(candidates) - 1;
+    for (int c = 0; c < candidates; ++c)
+      if ((u -= w[size_t(c)]) <= 0) {
+        pick = first + size_t(c);
+        break;
+      }
+    out.push_back(scene_of(drafts[pick].tokens, draft_rngs[pick]));
   }
   return out;
 }

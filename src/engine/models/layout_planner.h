@@ -34,11 +34,21 @@ class LayoutPlannerImpl : public torch::nn::Module {
   std::pair<at::Tensor, double> loss(const at::Tensor& ids, const at::Tensor& targets);
   // One layout per caption row of ids [N, L] (pad = id 0), drawn with rngs[i]. Every token is
   // drawn at temperature 1 but an object's centre (X and Y bins), drawn at position_temperature:
-  // below 1 it keeps to the places the planner is surest of (where a relation puts an object)
-  // while what a caption leaves open still varies.
-  std::vector<world::Scene> sample(const at::Tensor& ids, std::vector<Rng>& rngs, double position_temperature = 1.0);
+  // below 1 it keeps to the places the planner is surest of while what a caption leaves open still
+  // varies. With candidates k > 1, k drafts per row and one kept by importance weight (the
+  // overlap rule's leftover shares; see the .cpp).
+  std::vector<world::Scene> sample(const at::Tensor& ids, std::vector<Rng>& rngs, double position_temperature = 1.0,
+                                   int candidates = 1);
 
  private:
+  // A sampled token sequence (BOS … EOS) and the log of the product, over its position tokens, of
+  // the probability share the overlap rule left allowed.
+  struct Draft {
+    std::vector<int> tokens;
+    double log_weight = 0;
+  };
+  std::vector<Draft> draw(const at::Tensor& ids, std::vector<Rng>& rngs, double position_temperature);
+
   torch::nn::Embedding word_embedding_{nullptr}, token_embedding_{nullptr};
   at::Tensor word_position_, token_position_;
   // [layers, heads, 2 * kMaxOffset + 1] (config planner_relative_positions), else undefined.

@@ -71,7 +71,8 @@ SceneBatch make_scene_batch(uint64_t seed, int64_t step, const SceneBatchOptions
   return batch;
 }
 
-PlannerBatch make_planner_batch(uint64_t seed, int64_t step, int batch_size, const WordTokenizer& tokenizer) {
+PlannerBatch make_planner_batch(uint64_t seed, int64_t step, int batch_size, const WordTokenizer& tokenizer,
+                                double relation_probability) {
   // A stream of its own: the denoiser's batches stay those of earlier versions.
   Rng rng(seed ^ 0x9b1a7e5ull, uint64_t(step));
   world::SamplerOptions sampler;
@@ -86,7 +87,7 @@ PlannerBatch make_planner_batch(uint64_t seed, int64_t step, int batch_size, con
   auto targets = b.targets.accessor<int64_t, 2>();
   for (int i = 0; i < batch_size; ++i) {
     world::Scene scene = world::sample_scene(rng, sampler);
-    auto tok = tokenizer.encode(world::caption(world::make_spec(scene, rng), rng));
+    auto tok = tokenizer.encode(world::caption(world::make_spec(scene, rng, relation_probability), rng));
     std::memcpy(b.ids[i].data_ptr<int64_t>(), tok.ids.data(), sizeof(int64_t) * size_t(len));
     const auto seq = world::encode_scene_tokens(scene);
     for (size_t j = 0; j < seq.size(); ++j) targets[i][int64_t(j)] = seq[j];

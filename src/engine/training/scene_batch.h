@@ -32,7 +32,9 @@ struct PlannerBatch {
   at::Tensor ids;      // [B, L] int64 caption tokens
   at::Tensor targets;  // [B, world::kMaxSceneTokens] int64 scene tokens, BOS … EOS, 0-padded
 };
-PlannerBatch make_planner_batch(uint64_t seed, int64_t step, int batch_size, const WordTokenizer& tokenizer);
+// relation_probability: make_spec's chance of a relation attempt (its own 0.45 by default).
+PlannerBatch make_planner_batch(uint64_t seed, int64_t step, int batch_size, const WordTokenizer& tokenizer,
+                                double relation_probability = 0.45);
 
 struct SceneBatchOptions {
   int batch_size = 32;

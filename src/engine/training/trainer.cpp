@@ -263,7 +263,7 @@ Result<double> train_planner(PictorMini& model, PictorMini& ema, const WordToken
     const double lr = 1e-3 * std::min(1.0, double(ck.planner_step - first + 1) / 100.0) *
                       (0.05 + 0.95 * 0.5 * (1 + std::cos(M_PI * progress)));
     for (auto& group : optimizer.param_groups()) static_cast<torch::optim::AdamWOptions&>(group.options()).lr(lr);
-    PlannerBatch b = make_planner_batch(opts.seed, ck.planner_step, opts.planner_batch, tokenizer);
+    PlannerBatch b = make_planner_batch(opts.seed, ck.planner_step, opts.planner_batch, tokenizer, opts.planner_relation_probability);
     auto [loss, acc] = planner->loss(b.ids, b.targets);
     optimizer.zero_grad();
     loss.backward();

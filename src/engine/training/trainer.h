@@ -25,6 +25,8 @@ struct TrainOptions {
   std::string design = "text";
   int planner_steps = 2000;     // layout planner pre-training (text only), before the denoiser
   int planner_batch = 128;
+  // The planner's captions: chance of a relation attempt for scenes of 2+ objects (make_spec's 0.45).
+  double planner_relation_probability = 0.45;
   // A fresh run's planner size (0 = the preset's); ignored when the run continues or takes its
   // planner from planner_from.
   int planner_dim = 0, planner_layers = 0;
